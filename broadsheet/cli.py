@@ -1,0 +1,119 @@
+"""The command line: the one place that prints problems and picks exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+from time import monotonic
+
+from . import __version__
+from .errors import BuildError, UsageError, display_path
+from .pipeline import Options, Summary, build
+
+COMMANDS = ("build",)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a command; returns the exit code (0 ok, 1 content or layout errors, 2 usage errors)."""
+    args = _parser().parse_args(_with_command(sys.argv[1:] if argv is None else argv))
+    try:
+        return args.run(args)
+    except BuildError as exc:
+        _print_problems(exc.problems, args)
+        errors = sum(p.severity == "error" for p in exc.problems)
+        print(f"Build failed: {errors} error{'s' * (errors != 1)}; the output folder was not changed.",
+              file=sys.stderr)
+        return 1
+    except UsageError as exc:
+        print(f"broadsheet: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Interrupted; the output folder was not changed.", file=sys.stderr)
+        return 130
+
+
+def _with_command(argv: list[str]) -> list[str]:
+    """`broadsheet` alone, or with only flags, means `broadsheet build`."""
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+        return ["build", *argv]
+    return argv
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="broadsheet", description="Build a static news site.")
+    parser.add_argument("--version", action="version", version=f"broadsheet {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    build_command = commands.add_parser("build", help="build the site into the output folder (default)")
+    add_build_flags(build_command)
+    build_command.set_defaults(run=run_build)
+    return parser
+
+
+def add_build_flags(parser: argparse.ArgumentParser) -> None:
+    """Flags shared by every command that builds."""
+    parser.add_argument("--config", type=Path, default=Path("pyproject.toml"), metavar="FILE",
+                        help="configuration file with [tool.broadsheet] (default: ./pyproject.toml)")
+    parser.add_argument("--content", type=Path, metavar="DIR", help="content folder (default: content/)")
+    parser.add_argument("--layouts", type=Path, metavar="DIR", help="layouts folder (default: layouts/)")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: site/)")
+    parser.add_argument("--base-url", metavar="URL", help="override base_url, e.g. https://example.org/news/")
+    parser.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
+    parser.add_argument("--future", action="store_true", help="include articles dated in the future")
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument("--quiet", "-q", action="store_true", help="print errors only")
+    loudness.add_argument("--verbose", "-v", action="store_true", help="print more detail, with tracebacks")
+
+
+def options_from(args: argparse.Namespace) -> Options:
+    """Build options from parsed flags."""
+    return Options(config=args.config, content=args.content, layouts=args.layouts, out=args.out,
+                   base_url=args.base_url, drafts=args.drafts, future=args.future)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    """`broadsheet build`."""
+    bar = _ProgressBar() if sys.stderr.isatty() and not args.quiet else None
+    try:
+        summary = build(options_from(args), progress=bar)
+    finally:
+        if bar:
+            bar.close()
+    _print_problems(summary.warnings, args)
+    if not args.quiet:
+        print(describe(summary))
+    return 0
+
+
+def describe(summary: Summary) -> str:
+    """The one-line build summary."""
+    return (f"Built {summary.articles} articles, {summary.pages} pages, {summary.listings} listings and "
+            f"{summary.static} static files into {display_path(summary.out)}/ in {summary.milliseconds} ms")
+
+
+def _print_problems(problems, args: argparse.Namespace) -> None:
+    for problem in problems:
+        if problem.severity == "error" or not args.quiet:
+            print(problem, file=sys.stderr)
+    if getattr(args, "verbose", False) and problems and sys.exc_info()[0]:
+        traceback.print_exc()
+
+
+class _ProgressBar:
+    """A one-line progress bar on the terminal, shown only once a build has run for a second."""
+
+    def __init__(self) -> None:
+        self.started, self.shown = monotonic(), False
+
+    def __call__(self, done: int, total: int) -> None:
+        if monotonic() - self.started < 1 or (done % 25 and done != total):
+            return
+        filled = int(30 * done / max(total, 1))
+        sys.stderr.write(f"\r[{'#' * filled}{' ' * (30 - filled)}] {done}/{total} pages")
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r" + " " * 60 + "\r")

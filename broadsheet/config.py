@@ -1,0 +1,160 @@
+"""[tool.broadsheet] in pyproject.toml -> a frozen, validated Config."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import BuildError, Problem, display_path
+
+PERMALINK_FIELDS = {"year", "month", "day", "slug", "section"}
+RAW_HTML_MODES = ("sanitize", "escape", "allow")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Site settings; every field can be set under [tool.broadsheet]."""
+
+    title: str
+    base_url: str
+    description: str = ""
+    language: str = "en"
+    timezone: str = "UTC"
+    per_page: int = 10
+    permalink: str = "/{year}/{month}/{slug}/"
+    default_section: str = "news"
+    sections: dict[str, str] = field(default_factory=dict)
+    date_format: str = "%-d %B %Y"
+    home_per_section: int = 4
+    raw_html: str = "sanitize"
+    copyright: str = ""
+    root: Path = Path(".")
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url, always starting and ending with '/'."""
+        return urlsplit(self.base_url).path
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The site's timezone, used for naive dates and for 'now'."""
+        return ZoneInfo(self.timezone)
+
+
+_SETTINGS = {f.name: f for f in fields(Config) if f.name != "root"}
+_TYPES: dict[str, type] = {"per_page": int, "home_per_section": int, "sections": dict}
+
+
+def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
+    """Read and validate [tool.broadsheet] from path; overrides win (command-line flags)."""
+    shown = display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BuildError([Problem(shown, message="configuration file not found",
+                                  hint="run from the site's folder or pass --config FILE")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BuildError([Problem(shown, message=f"cannot read configuration: {exc}")]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line, col = _toml_position(str(exc))
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        raise BuildError([Problem(shown, line, col, f"invalid TOML: {message}")]) from None
+    table = data.get("tool", {}).get("broadsheet")
+    if not isinstance(table, dict):
+        raise BuildError([Problem(shown, message="no [tool.broadsheet] table",
+                                  hint="add one with at least title and base_url")])
+    settings = {**table, **{k: v for k, v in (overrides or {}).items() if v is not None}}
+    problems = _check(settings, text, shown)
+    if problems:
+        raise BuildError(problems)
+    return _normalise(Config(**settings, root=path.parent.resolve()))
+
+
+def _check(settings: dict[str, Any], text: str, shown: str) -> list[Problem]:
+    problems = []
+    for key, value in settings.items():
+        line = _line_of(text, key)
+        if key not in _SETTINGS:
+            close = difflib.get_close_matches(key, list(_SETTINGS), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "see the configuration reference in the README"
+            problems.append(Problem(shown, line, 0, f"unknown setting '{key}'", hint))
+            continue
+        message = _check_value(key, value)
+        if message:
+            problems.append(Problem(shown, line, 0, f"setting '{key}': {message}"))
+    for key in ("title", "base_url"):
+        if key not in settings:
+            problems.append(Problem(shown, 0, 0, f"missing required setting '{key}' in [tool.broadsheet]"))
+    return problems
+
+
+def _check_value(key: str, value: Any) -> str:
+    wanted = _TYPES.get(key, str)
+    if not isinstance(value, wanted) or isinstance(value, bool):
+        return f"expected {_type_name(wanted)}, got {_type_name(type(value))} {value!r}"
+    if key == "base_url":
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return f"must be an absolute http(s) URL such as https://example.github.io/newsroom/, got {value!r}"
+    if key in ("per_page", "home_per_section") and value < 1:
+        return f"must be at least 1, got {value}"
+    if key == "timezone":
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            return f"unknown timezone {value!r} (use an IANA name such as Europe/London)"
+    if key == "permalink":
+        return _check_permalink(value)
+    if key == "raw_html" and value not in RAW_HTML_MODES:
+        return f"must be one of {', '.join(RAW_HTML_MODES)}, got {value!r}"
+    if key == "sections":
+        bad = [k for k, v in value.items() if not isinstance(v, str)]
+        if bad:
+            return f"each section needs a display name as text, not {value[bad[0]]!r} for '{bad[0]}'"
+    return ""
+
+
+def _check_permalink(value: str) -> str:
+    names = set(re.findall(r"{(\w*)}", value))
+    unknown = names - PERMALINK_FIELDS
+    if unknown:
+        return f"unknown placeholder {{{sorted(unknown)[0]}}}; use {', '.join(sorted(PERMALINK_FIELDS))}"
+    if "slug" not in names:
+        return "must contain {slug} so that every article gets its own address"
+    if not value.startswith("/") or not (value.endswith("/") or value.endswith(".html")):
+        return "must start with '/' and end with '/' or '.html'"
+    return ""
+
+
+def _normalise(config: Config) -> Config:
+    base = config.base_url if config.base_url.endswith("/") else config.base_url + "/"
+    return replace(config, base_url=base)
+
+
+def _line_of(text: str, key: str) -> int:
+    in_table = False
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_table = stripped.startswith("[tool.broadsheet")
+        elif in_table and re.match(rf'["\']?{re.escape(key)}["\']?\s*=', stripped):
+            return number
+    return 0
+
+
+def _toml_position(message: str) -> tuple[int, int]:
+    found = re.search(r"at line (\d+), column (\d+)", message)
+    return (int(found[1]), int(found[2])) if found else (0, 0)
+
+
+def _type_name(kind: type) -> str:
+    return {str: "text", int: "a whole number", dict: "a table", bool: "true/false",
+            float: "a number", list: "a list"}.get(kind, kind.__name__)

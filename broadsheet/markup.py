@@ -1,0 +1,103 @@
+"""Markdown bodies -> HTML: one configured Python-Markdown instance, then the raw-HTML policy."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as etree
+from urllib.parse import urlsplit
+
+import nh3
+from markdown import Markdown
+from markdown.extensions import Extension
+from markdown.extensions.toc import slugify_unicode
+from markdown.treeprocessors import Treeprocessor
+
+from .config import Config
+
+_URL_ATTRIBUTES = ("href", "src")
+_ALLOWED_TAGS = nh3.ALLOWED_TAGS | {"figure", "figcaption", "picture", "source", "mark", "time",
+                                    "details", "summary", "section", "aside", "video", "audio", "track"}
+_ALLOWED_ATTRIBUTES = {
+    "*": {"class", "id", "title", "lang", "dir"},
+    "a": {"href", "rel", "name"},
+    "img": {"src", "alt", "width", "height", "loading"},
+    "source": {"src", "srcset", "type", "media"},
+    "video": {"src", "controls", "poster", "width", "height"},
+    "audio": {"src", "controls"},
+    "track": {"src", "kind", "srclang", "label"},
+    "time": {"datetime"},
+    "th": {"style", "colspan", "rowspan", "scope"},
+    "td": {"style", "colspan", "rowspan"},
+    "ol": {"start", "type"},
+    "abbr": {"title"},
+    "blockquote": {"cite"},
+}
+
+
+def make_markdown(config: Config) -> Markdown:
+    """The one Markdown instance a build reuses (call reset() between documents)."""
+    md = Markdown(
+        extensions=["extra", "toc", "codehilite", "sane_lists", "smarty", _BasePath(config.base_path)],
+        extension_configs={
+            "toc": {"slugify": slugify_unicode, "permalink": False},
+            "codehilite": {"css_class": "highlight", "guess_lang": False},
+            "smarty": {"smart_angled_quotes": False},
+        },
+        output_format="html",
+    )
+    if config.raw_html == "escape":
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+    return md
+
+
+def to_html(md: Markdown, source: str, raw_html: str) -> str:
+    """Render one Markdown body under the site's raw_html policy."""
+    html = md.reset().convert(source)
+    if raw_html == "allow":
+        return html
+    return nh3.clean(html, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES,
+                     url_schemes={"http", "https", "mailto", "tel"},
+                     filter_style_properties={"text-align"}, link_rel=None)
+
+
+class _BasePath(Extension):
+    """Prefix root-relative links and images (`/images/x.svg`) with the site's base path."""
+
+    def __init__(self, base_path: str) -> None:
+        super().__init__()
+        self.base_path = base_path
+
+    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Python-Markdown's API name)
+        md.treeprocessors.register(_BasePathProcessor(md, self.base_path), "broadsheet_base_path", 1)
+        md.treeprocessors.register(_HeadingProcessor(md), "broadsheet_headings", 30)
+
+
+class _HeadingProcessor(Treeprocessor):
+    """Demote body headings when the body uses '#', so each page keeps exactly one <h1>."""
+
+    def run(self, root: etree.Element) -> None:
+        headings = [e for e in root.iter() if e.tag in ("h1", "h2", "h3", "h4", "h5", "h6")]
+        if any(e.tag == "h1" for e in headings):
+            for element in headings:
+                element.tag = f"h{min(int(element.tag[1]) + 1, 6)}"
+
+
+class _BasePathProcessor(Treeprocessor):
+    def __init__(self, md: Markdown, base_path: str) -> None:
+        super().__init__(md)
+        self.base_path = base_path
+
+    def run(self, root: etree.Element) -> None:
+        if self.base_path == "/":
+            return
+        for element in root.iter():
+            for attribute in _URL_ATTRIBUTES:
+                value = element.get(attribute)
+                if value and value.startswith("/") and not value.startswith("//"):
+                    element.set(attribute, self.base_path + value[1:])
+
+
+def is_local(url: str) -> bool:
+    """True for a link inside the site (no scheme, no host)."""
+    parts = urlsplit(url)
+    return not parts.scheme and not parts.netloc

@@ -1,0 +1,82 @@
+"""build(): load config -> load content -> model -> render -> write."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from time import perf_counter
+
+from .config import Config, load_config
+from .content import load
+from .errors import BuildError, Problem, display_path, fail_if_errors
+from .model import make_site
+from .render import Output, make_environment, render
+from .write import check_output_folder, write
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to build and how; None means the default beside the configuration file."""
+
+    config: Path = Path("pyproject.toml")
+    content: Path | None = None
+    layouts: Path | None = None
+    out: Path | None = None
+    base_url: str | None = None
+    drafts: bool = False
+    future: bool = False
+    now: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a successful build made."""
+
+    articles: int
+    pages: int
+    listings: int
+    static: int
+    files: int
+    milliseconds: int
+    out: Path
+    warnings: tuple[Problem, ...]
+
+
+def build(options: Options, progress: Progress | None = None) -> Summary:
+    """Build the site described by options into its output folder, atomically."""
+    started = perf_counter()
+    problems: list[Problem] = []
+    config = load_config(options.config, {"base_url": options.base_url})
+    content_dir, layouts, out = folders(config, options)
+    check_output_folder(out, protected=(config.root, content_dir, layouts))
+    content = load(config, content_dir, layouts / "static", problems)
+    now = options.now or datetime.now(config.zone)
+    site = make_site(config, content, now, options.drafts, options.future, problems)
+    env = make_environment(site, layouts, problems)
+    fail_if_errors(problems)
+    total = 2 + len(site.articles) + len(site.pages) + len(site.listings)
+    files = write(_counted(render(site, env, layouts, problems), total, progress), site.assets, out, problems)
+    return Summary(len(site.articles), len(site.pages), len(site.listings), len(site.assets), files,
+                   round((perf_counter() - started) * 1000), out, tuple(problems))
+
+
+def folders(config: Config, options: Options) -> tuple[Path, Path, Path]:
+    """The content, layouts and output folders: flags first, else beside the configuration."""
+    content = options.content or config.root / "content"
+    layouts = options.layouts or config.root / "layouts"
+    for folder, flag in ((content, "--content"), (layouts, "--layouts")):
+        if not folder.is_dir():
+            raise BuildError([Problem(display_path(folder), message="folder not found",
+                                      hint=f"create it or pass {flag} DIR")])
+    return content, layouts, options.out or config.root / "site"
+
+
+def _counted(outputs: Iterator[Output], total: int, progress: Progress | None) -> Iterator[Output]:
+    for done, output in enumerate(outputs, 1):
+        if progress:
+            progress(done, total)
+        yield output

@@ -1,0 +1,134 @@
+"""Stage the whole site in a folder beside the output, then swap it in at once."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: builds are not locked against each other
+    fcntl = None  # type: ignore[assignment]
+
+from .content import Asset
+from .errors import BuildError, Problem, UsageError, display_path, fail_if_errors
+from .render import Output
+
+MARKER = ".broadsheet-output"
+_RENAME_EXCHANGE = 2
+
+
+def check_output_folder(out: Path, protected: Iterable[Path]) -> None:
+    """Refuse an output folder that could hold anything but a previous build."""
+    target = out.resolve()
+    for place in (Path("/"), Path.home(), *protected):
+        place = place.resolve()
+        if target == place or place.is_relative_to(target):
+            raise UsageError(f"{display_path(out)}: refusing to use as output folder: it is or contains "
+                             f"{display_path(place)}")
+    if target.is_file():
+        raise UsageError(f"{display_path(out)}: output path is a file, not a folder")
+    if target.is_dir() and any(target.iterdir()) and not (target / MARKER).exists():
+        raise UsageError(f"{display_path(out)}: output folder is not empty and was not made by Broadsheet "
+                         f"(no {MARKER} in it); empty it or choose another --out")
+
+
+def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problems: list[Problem]) -> int:
+    """Write every output and asset into a staging folder, then replace out with it; returns files written."""
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(out):
+        _remove_leftovers(out)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        try:
+            count = _fill(stage, outputs, assets)
+            fail_if_errors(problems)
+            (stage / MARKER).write_text("This folder is written by Broadsheet; it is replaced on every build.\n")
+            stage.chmod(0o755)
+            _swap(stage, out)
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+    return count
+
+
+def _fill(stage: Path, outputs: Iterator[Output], assets: Iterable[Asset]) -> int:
+    count = 0
+    made: set[Path] = set()
+    for output in outputs:
+        target = _inside(stage, output.path)
+        _mkdir(target.parent, made)
+        target.write_bytes(output.data)
+        count += 1
+    for asset in assets:
+        target = _inside(stage, asset.path)
+        _mkdir(target.parent, made)
+        shutil.copyfile(asset.source, target)
+        count += 1
+    return count
+
+
+def _mkdir(folder: Path, made: set[Path]) -> None:
+    if folder not in made:
+        folder.mkdir(parents=True, exist_ok=True)
+        made.add(folder)
+
+
+def _inside(stage: Path, relative: str) -> Path:
+    """The staged path for relative, refusing anything that would land outside the stage."""
+    target = (stage / relative).resolve()
+    if not target.is_relative_to(stage) or target == stage:
+        raise BuildError([Problem(relative, message="refusing to write outside the output folder")])
+    return target
+
+
+def _swap(stage: Path, out: Path) -> None:
+    """Put stage where out is: one atomic exchange on Linux, else two renames a moment apart."""
+    if not out.exists():
+        os.rename(stage, out)
+        return
+    if _exchange(stage, out):
+        shutil.rmtree(stage, ignore_errors=True)
+        return
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    os.rename(out, old)
+    try:
+        os.rename(stage, out)
+    except OSError:
+        os.rename(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths with renameat2(RENAME_EXCHANGE) where the system offers it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    return result == 0
+
+
+def _remove_leftovers(out: Path) -> None:
+    """Staging folders left by a build that was killed are cleaned on the next run (under the lock)."""
+    for prefix in (f".{out.name}.tmp-", f".{out.name}.old-"):
+        for leftover in out.parent.glob(prefix + "*"):
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """One build at a time writes to an output folder (a second one waits)."""
+    with open(out.parent / f".{out.name}.lock", "w") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
