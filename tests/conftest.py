@@ -1,0 +1,88 @@
+"""Shared fixtures: a tiny site written from a dict of files, and the command line run in-process."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from broadsheet.cli import main
+
+PROJECT = Path(__file__).resolve().parent.parent
+SHARED = PROJECT.parent / "shared"
+
+CONFIG = """\
+[tool.broadsheet]
+title = "The Test Gazette"
+description = "A paper made in a test"
+base_url = "https://example.org/"
+timezone = "Europe/London"
+per_page = 3
+"""
+
+
+@dataclass
+class Run:
+    """What one command-line run printed and returned."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def lines(self) -> list[str]:
+        """The non-empty lines printed on standard error."""
+        return [line for line in self.err.splitlines() if line.strip()]
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> None:
+    """Write each file (dedented text or raw bytes) under root."""
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(textwrap.dedent(data).lstrip("\n"), encoding="utf-8")
+
+
+def article(title: str = "A test story", date: str = "2024-03-14 09:30", body: str = "Some words.",
+            **extra: str) -> str:
+    """The text of a small valid article file."""
+    lines = [f"title: {title}", f"date: {date}", *(f"{k}: {v}" for k, v in extra.items())]
+    return "---\n" + "\n".join(lines) + "\n---\n\n" + body + "\n"
+
+
+@pytest.fixture
+def make_site(tmp_path: Path):
+    """make_site(files, config=...) -> a project folder with the real layouts and the given content."""
+
+    def make(files: dict[str, str | bytes] | None = None, config: str = CONFIG) -> Path:
+        root = tmp_path / "project"
+        root.mkdir(exist_ok=True)
+        shutil.copytree(PROJECT / "layouts", root / "layouts", dirs_exist_ok=True)
+        (root / "content").mkdir(exist_ok=True)
+        write_files(root, {"pyproject.toml": config, **(files or {})})
+        return root
+
+    return make
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]):
+    """cli(*args) runs the broadsheet command in this process and returns its Run."""
+
+    def run(*args: str | Path) -> Run:
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under folder with its bytes, to compare two states of a folder exactly."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -1,0 +1,210 @@
+"""Front matter and content files: what is read, and every problem reported at its line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from broadsheet.config import load_config
+from broadsheet.content import load
+from broadsheet.errors import Problem
+
+from .conftest import article, write_files
+
+
+def read(make_site, files: dict[str, str | bytes]):
+    """Load a tiny site's content; returns (content, problems)."""
+    root = make_site(files)
+    config = load_config(root / "pyproject.toml")
+    problems: list[Problem] = []
+    return load(config, root / "content", root / "layouts" / "static", problems), problems
+
+
+def messages(problems: list[Problem]) -> list[str]:
+    return [str(p).split(": ", 1)[1] for p in problems]
+
+
+def one_article(make_site, text: str | bytes):
+    content, problems = read(make_site, {"content/articles/world/story.md": text})
+    return (content.articles[0] if content.articles else None), problems
+
+
+def test_full_front_matter_is_read(make_site):
+    text = """\
+    ---
+    title: Tram line opens
+    date: 2024-03-14 09:30
+    updated: 2024-03-15
+    authors: [Ann Lee, Bo Chen]
+    description: The first trams ran at dawn
+    tags: [trams, city council]
+    image:
+      src: /images/tram.svg
+      alt: A tram at a stop
+      caption: The first tram leaves the depot.
+      credit: Courier Graphics
+    ---
+    The **first** tram ran at 05:30.
+    """
+    content, problems = read(make_site, {"content/articles/world/tram.md": text, "content/images/tram.svg": "<svg/>"})
+    assert problems == []
+    story = content.articles[0]
+    assert story.title == "Tram line opens"
+    assert story.date.isoformat() == "2024-03-14T09:30:00+00:00"
+    assert story.updated.isoformat() == "2024-03-15T00:00:00+00:00"
+    assert story.authors == ("Ann Lee", "Bo Chen")
+    assert story.section == "world"
+    assert story.tags == ("trams", "city council")
+    assert story.image.src == "/images/tram.svg" and story.image.credit == "Courier Graphics"
+    assert story.slug == "tram-line-opens"
+    assert "<strong>first</strong>" in story.html
+    assert [a.path for a in content.assets] == ["images/tram.svg"] + [
+        a.path for a in content.assets if a.path.startswith("static/")]
+
+
+def test_naive_dates_are_in_the_site_timezone(make_site):
+    story, _ = one_article(make_site, article(date="2024-07-01 12:00"))
+    assert story.date.utcoffset().total_seconds() == 3600  # British Summer Time
+    story, _ = one_article(make_site, article(date="2024-07-01T12:00:00+02:00"))
+    assert story.date.isoformat() == "2024-07-01T11:00:00+01:00"
+
+
+@pytest.mark.parametrize(("typed", "kept"), [("no", "no"), ("2022", "2022"), ("'yes'", "yes"),
+                                             ("1.10", "1.10"), ("null title", "null title")])
+def test_title_is_kept_as_typed(make_site, typed, kept):
+    story, problems = one_article(make_site, article(title=typed))
+    assert problems == []
+    assert story.title == kept
+
+
+def test_single_author_and_empty_tags(make_site):
+    story, problems = one_article(make_site, article(author="Staff Reporter", tags=""))
+    assert problems == []
+    assert story.authors == ("Staff Reporter",)
+    assert story.tags == ()
+
+
+def test_section_defaults(make_site):
+    content, problems = read(make_site, {
+        "content/articles/top.md": article(title="At the top"),
+        "content/articles/culture/2024/deep.md": article(title="Deep down"),
+        "content/articles/culture/moved.md": article(title="Moved", section="Sport"),
+    })
+    assert problems == []
+    assert {a.title: a.section for a in content.articles} == {
+        "At the top": "news", "Deep down": "culture", "Moved": "sport"}
+
+
+def test_caption_and_credit_without_a_picture(make_site):
+    story, problems = one_article(make_site, article(image="\n  caption: Crowds at the gate.\n  credit: Ann Lee"))
+    assert problems == []
+    assert story.image.src == "" and story.image.caption == "Crowds at the gate."
+
+
+def test_bom_and_crlf_are_accepted_with_true_line_numbers(make_site):
+    text = "\ufeff---\r\ntitle: Fine\r\ndate: 2024-13-01\r\n---\r\nBody\r\n"
+    _, problems = one_article(make_site, text.encode("utf-8"))
+    assert [str(p) for p in problems] == [
+        "content/articles/world/story.md:3:7: error: invalid date '2024-13-01': month must be in 1..12"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("---\ntitle: \"open\ndate: 2024-01-01\n---\nx\n", ":4:1: error: front matter: found unexpected end of stream"),
+    ("---\ntitle: x\n\tdate: 2024-01-01\n---\nx\n", ":3:1: error: tabs are not allowed for indentation"),
+    ("---\ntitle: x\ndate: 2024-01-01\ntitle: y\n---\nx\n", ":4:1: error: duplicate key 'title' (first set on line 2)"),
+    ("---\n- a\n- b\n---\nx\n", ":2:1: error: front matter must be a mapping (key: value), got list"),
+    ("---\ntitle: x\ndate: 2024-01-01\n\nNo closing line.\n", ":1:1: error: front matter opened here is never closed"),
+    ("Just text, no front matter.\n", ":1:1: error: no front matter"),
+    ("---\ntitle: &a x\ndate: 2024-01-01\n---\nx\n", ":2:8: error: YAML anchors/aliases are not allowed"),
+    ("---\ntitle: !!python/object/apply:os.system [ls]\ndate: 2024-01-01\n---\nx\n",
+     ":2:8: error: YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed"),
+    ("---\n1: one\ntitle: x\ndate: 2024-01-01\n---\nx\n", ":2:1: error: front matter key '1' must be text"),
+    ("---\ntitle: x\ndate: 2022-02-30\n---\nx\n", ":3:7: error: invalid date '2022-02-30': day is out of range"),
+    ("---\ntitle: x\ndate: next tuesday\n---\nx\n", ":3:7: error: invalid date 'next tuesday'"),
+    ("---\ndate: 2024-01-01\n---\nx\n", ":1:1: error: missing required field 'title'"),
+    ("---\ntitle: x\n---\nx\n", ":1:1: error: missing required field 'date'"),
+    ("---\ntitle: x\ndate: 2024-01-01\ndraft: yes\n---\nx\n", ":4:8: error: 'draft' must be true or false, not 'yes'"),
+    ("---\ntitle: [a, b]\ndate: 2024-01-01\n---\nx\n", ":2:8: error: 'title' must be text"),
+    ("---\ntitle: '!!!'\ndate: 2024-01-01\n---\nx\n", ":2:8: error: the slug is empty"),
+    ("---\ntitle: x\nslug: ../../etc/x\ndate: 2024-01-01\n---\nx\n", ":3:7: error: invalid slug '../../etc/x'"),
+    ("---\ntitle: x\nslug: CON\ndate: 2024-01-01\n---\nx\n", ":3:7: error: invalid slug 'CON'"),
+    ("---\ntitle: x\ndate: 2024-01-01\nimage: {src: /images/none.jpg, alt: y}\n---\nx\n",
+     ":4:8: error: image '/images/none.jpg' not found"),
+    ("---\ntitle: x\ndate: 2024-01-01\nimage: javascript:alert(1)\n---\nx\n",
+     ":4:8: error: image src 'javascript:alert(1)' must be a file in content/ or an http(s) URL"),
+    ("   \n", ":1:1: error: file is empty"),
+])
+def test_bad_front_matter_is_one_located_error(make_site, text, expected):
+    story, problems = one_article(make_site, text)
+    assert story is None
+    assert [p.severity for p in problems] == ["error"]
+    assert str(problems[0]).startswith("content/articles/world/story.md" + expected)
+
+
+def test_non_utf8_names_byte_and_position(make_site):
+    _, problems = one_article(make_site, b"---\ntitle: caf\xe9\ndate: 2024-01-01\n---\n")
+    assert str(problems[0]) == ("content/articles/world/story.md:2:11: error: file is not valid UTF-8 "
+                                "(byte 0xE9 at offset 14) (save it as UTF-8)")
+
+
+def test_unknown_key_is_a_warning_with_a_suggestion(make_site):
+    story, problems = one_article(make_site, article(tittle="x"))
+    assert story is not None
+    assert str(problems[0]) == ("content/articles/world/story.md:4:1: warning: unknown front matter key "
+                                "'tittle' (did you mean 'title'?)")
+
+
+def test_reserved_python_frontmatter_keys_do_not_crash(make_site):
+    story, problems = one_article(make_site, article(content="x", handler="y"))
+    assert story is not None
+    assert [p.severity for p in problems] == ["warning", "warning"]
+
+
+def test_all_problems_of_all_files_are_collected(make_site):
+    _, problems = read(make_site, {
+        "content/articles/a.md": "---\ntitle: x\n---\n",
+        "content/articles/b.md": "---\ndate: 2024-01-01\n---\n",
+        "content/pages/c.md": "---\ndescription: no title\n---\n",
+    })
+    assert [(p.path.rsplit("/", 1)[1], p.message) for p in problems] == [
+        ("a.md", "missing required field 'date'"), ("b.md", "missing required field 'title'"),
+        ("c.md", "missing required field 'title'")]
+
+
+def test_pages_profiles_assets_and_ignored_files(make_site):
+    content, problems = read(make_site, {
+        "content/pages/about.md": "---\ntitle: About us\n---\nWe report.\n",
+        "content/authors/ann-lee.md": "---\nname: Ann Lee\nrole: Transport correspondent\n---\nAnn covers trams.\n",
+        "content/files/report.pdf": b"%PDF-1.4",
+        "content/data/pageviews.csv": "path,views\n",
+        "content/articles/.draft.md.swp": b"\0\0",
+        "content/articles/notes.md~": "x",
+    })
+    assert problems == []
+    assert [(p.slug, p.title) for p in content.pages] == [("about", "About us")]
+    assert [(p.slug, p.name, p.role) for p in content.profiles] == [("ann-lee", "Ann Lee", "Transport correspondent")]
+    assert "files/report.pdf" in [a.path for a in content.assets]
+    assert not [a for a in content.assets if a.path.startswith(("data/", "articles/"))]
+
+
+def test_symlink_out_of_the_project_is_not_followed(make_site, tmp_path: Path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("private")
+    root = make_site({})
+    (root / "content" / "leak.txt").symlink_to(secret)
+    content, problems = read(make_site, {})
+    assert "leak.txt" not in [a.path for a in content.assets]
+    assert problems[0].severity == "warning" and "outside the project" in problems[0].message
+
+
+def test_markdown_failure_is_reported_not_raised(make_site):
+    nested = "".join("    " * depth + "- item\n" for depth in range(400))
+    story, problems = one_article(make_site, article(body=nested))
+    assert story is None
+    assert problems[0].message.startswith("markdown rendering failed")
+
+
+def test_write_helper_roundtrip(tmp_path: Path):
+    write_files(tmp_path, {"a/b.txt": "\n    x\n"})
+    assert (tmp_path / "a/b.txt").read_text() == "x\n"
