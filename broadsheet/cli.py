@@ -88,8 +88,14 @@ def run_build(args: argparse.Namespace) -> int:
 
 def describe(summary: Summary) -> str:
     """The one-line build summary."""
-    return (f"Built {summary.articles} articles, {summary.pages} pages, {summary.listings} listings and "
-            f"{summary.static} static files into {display_path(summary.out)}/ in {summary.milliseconds} ms")
+    counts = ", ".join(_count(n, noun) for n, noun in ((summary.articles, "article"), (summary.pages, "page"),
+                                                        (summary.listings, "listing")))
+    return (f"Built {counts} and {_count(summary.static, 'static file')} into {display_path(summary.out)}/ "
+            f"in {summary.milliseconds} ms")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _print_problems(problems, args: argparse.Namespace) -> None:

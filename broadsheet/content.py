@@ -113,18 +113,18 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
             if kind not in _DATA_FOLDERS:
                 assets.append(Asset(path, str(rel)))
             continue
-        document = _read(path, problems)
+        before = len(problems)
+        document = _read(path, config.root, problems)
         if document is None:
             continue
         if kind == "articles":
             record = _article(config, md, document, rel, content_dir, problems)
-            articles.append(record) if record else None
         elif kind == "pages":
-            page = _page(config, md, document, rel, problems)
-            pages.append(page) if page else None
+            record = _page(config, md, document, rel, problems)
         else:
-            profile = _profile(md, document, rel, config, problems)
-            profiles.append(profile) if profile else None
+            record = _profile(md, document, rel, config, problems)
+        if record is not None and not any(p.severity == "error" for p in problems[before:]):
+            {"articles": articles, "pages": pages, "authors": profiles}[kind].append(record)
     if static_dir.is_dir():
         assets += [Asset(p, "static/" + p.relative_to(static_dir).as_posix())
                    for p in _files(static_dir, config.root, problems)]
@@ -141,7 +141,7 @@ def _files(folder: Path, root: Path, problems: list[Problem]) -> list[Path]:
             if _IGNORED.search(name):
                 continue
             if path.is_symlink() and not path.resolve().is_relative_to(root):
-                problems.append(Problem(display_path(path), message="symbolic link points outside the "
+                problems.append(Problem(display_path(path, root), message="symbolic link points outside the "
                                         "project; not followed", severity="warning"))
                 continue
             if path.is_file():
@@ -149,8 +149,8 @@ def _files(folder: Path, root: Path, problems: list[Problem]) -> list[Path]:
     return found
 
 
-def _read(path: Path, problems: list[Problem]) -> meta.Document | None:
-    shown = display_path(path)
+def _read(path: Path, root: Path, problems: list[Problem]) -> meta.Document | None:
+    shown = display_path(path, root)
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         problems.append(Problem(shown, message=f"file is larger than the {MAX_FILE_BYTES // 2**20} MB limit "
@@ -240,7 +240,6 @@ class _Reader:
 
 def _article(config: Config, md: Markdown, document: meta.Document, rel: PurePosixPath,
              content_dir: Path, problems: list[Problem]) -> Article | None:
-    before = len(problems)
     read = _Reader(document, ARTICLE_KEYS, problems)
     title = read.text("title", required=True)
     date = read.moment("date", config, required=True)
@@ -255,41 +254,39 @@ def _article(config: Config, md: Markdown, document: meta.Document, rel: PurePos
     slug = _slug(read, title)
     image = _image(read, content_dir)
     html, words = _body(md, document, config, problems)
-    if len([p for p in problems[before:] if p.severity == "error"]) or date is None:
+    flags = read.flag("draft"), read.flag("featured")
+    description, tags, lang = read.text("description"), read.texts("tags"), read.text("lang")
+    if date is None:
         return None
     if updated is not None and updated < date:
         read._report(read.node("updated"), "'updated' is earlier than 'date'", severity="warning")
-    return Article(document.path, title, date, updated, authors, read.text("description"), section,
-                   read.texts("tags"), image, slug, read.flag("draft"), read.flag("featured"),
-                   read.text("lang"), html, words)
+    return Article(document.path, title, date, updated, authors, description, section, tags, image, slug,
+                   *flags, lang, html, words)
 
 
 def _page(config: Config, md: Markdown, document: meta.Document, rel: PurePosixPath,
           problems: list[Problem]) -> Page | None:
-    before = len(problems)
     read = _Reader(document, PAGE_KEYS, problems)
     title = read.text("title", required=True)
     slug = _slug(read, rel.stem if rel.stem != "index" else title)
     html, _ = _body(md, document, config, problems)
-    if any(p.severity == "error" for p in problems[before:]):
-        return None
-    return Page(document.path, title, read.text("description"), slug, read.flag("draft"),
-                read.text("lang"), html)
+    description, draft, lang = read.text("description"), read.flag("draft"), read.text("lang")
+    return Page(document.path, title, description, slug, draft, lang, html)
 
 
 def _profile(md: Markdown, document: meta.Document, rel: PurePosixPath, config: Config,
              problems: list[Problem]) -> Profile | None:
-    before = len(problems)
     read = _Reader(document, PROFILE_KEYS, problems)
     name = read.text("name", required=True)
     html, _ = _body(md, document, config, problems)
-    if any(p.severity == "error" for p in problems[before:]):
-        return None
-    return Profile(document.path, rel.stem, name, read.text("role"), read.text("photo"), html)
+    role, photo = read.text("role"), read.text("photo")
+    return Profile(document.path, rel.stem, name, role, photo, html)
 
 
 def _slug(read: _Reader, fallback: str) -> str:
     explicit = read.text("slug")
+    if not explicit and not fallback:
+        return ""
     slug = explicit or slugify(fallback)
     problem = slug_problem(slug)
     if problem:
@@ -328,7 +325,7 @@ def _check_image_src(read: _Reader, node, image: Image, content_dir: Path) -> No
         return
     target = (content_dir / image.src.lstrip("/")).resolve()
     if not target.is_relative_to(content_dir.resolve()) or not target.is_file():
-        read._report(node, f"image '{image.src}' not found in {display_path(content_dir)}/",
+        read._report(node, f"image '{image.src}' not found in the content folder",
                      "paths are relative to the content folder, e.g. /images/photo.jpg")
     if not image.alt:
         read._report(node, "image has no 'alt' text", "describe the picture for readers who cannot see it",

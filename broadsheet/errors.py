@@ -49,9 +49,10 @@ def fail_if_errors(problems: list[Problem]) -> None:
         raise BuildError(problems)
 
 
-def display_path(path: Path) -> str:
-    """A path as the user should see it: relative to the working folder when inside it."""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
-    except (ValueError, OSError):
-        return str(path)
+def display_path(path: Path, root: Path | None = None) -> str:
+    """A path as the user should see it: relative to the working folder, else to the project root."""
+    resolved = Path(path).absolute()
+    for base in (Path.cwd(), root):
+        if base is not None and resolved.is_relative_to(base.absolute()):
+            return resolved.relative_to(base.absolute()).as_posix()
+    return str(path)

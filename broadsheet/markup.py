@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as etree
+from xml.etree import ElementTree as etree  # noqa: N813 (Python-Markdown's own name)
 from urllib.parse import urlsplit
 
 import nh3

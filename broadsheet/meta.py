@@ -1,4 +1,9 @@
-"""Front matter: split it from the body and read its YAML safely, keeping line numbers."""
+"""Front matter: split it from the body and read its YAML safely, keeping line numbers.
+
+python-frontmatter's reader drops content silently in several cases (a missing closing '---',
+a leading BOM, list front matter) and crashes on keys named 'content'; this reader reports each
+of them at its line instead. python-frontmatter still writes front matter (the importer).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,6 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import frontmatter
 import yaml
 
 from .errors import Problem
@@ -18,7 +22,6 @@ _FENCE = re.compile(r"^---[ \t]*$")
 _STANDARD_TAGS = {f"tag:yaml.org,2002:{name}" for name in
                   ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")}
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_SPLITTER = frontmatter.YAMLHandler()
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ def parse(path: str, text: str, problems: list[Problem]) -> Document | None:
         problems.append(Problem(path, 1, 1, "front matter opened here is never closed",
                                 "add a '---' line after the last setting"))
         return None
-    yaml_text, body = _SPLITTER.split(text)
+    yaml_text, body = "\n".join(lines[1:closing]) + "\n", "\n".join(lines[closing + 1:])
     if len(yaml_text.encode()) > MAX_FRONT_MATTER:
         problems.append(Problem(path, 1, 1, f"front matter is larger than {MAX_FRONT_MATTER // 1024} KB"))
         return None
@@ -188,7 +191,8 @@ def moment(node: yaml.Node, zone: ZoneInfo) -> datetime | str:
             parsed = date.fromisoformat(value)
         except ValueError:
             reason = str(exc).removeprefix("Invalid isoformat string: ")
-            detail = reason if "out of range" in reason or "must be in" in reason else "use YYYY-MM-DD or YYYY-MM-DD HH:MM"
+            known = "out of range" in reason or "must be in" in reason
+            detail = reason if known else "use YYYY-MM-DD or YYYY-MM-DD HH:MM"
             return f"invalid date '{value}': {detail}"
     if not isinstance(parsed, datetime):
         parsed = datetime.combine(parsed, time())

@@ -183,8 +183,9 @@ def _check_collisions(site: Site, problems: list[Problem]) -> None:
     """Two sources that would write the same file (also case- or normalisation-only twins) fail."""
     owners: dict[str, str] = {"index.html": "the home page", "404.html": "the 404 page"}
     claims = [(lst.url, f"the {lst.kind} page '{lst.title}'") for lst in site.listings]
-    claims += [(a.url, a.source) for a in site.articles] + [(p.url, p.source) for p in site.pages]
-    claims += [("/" + asset.path, display_path(asset.source)) for asset in site.assets]
+    claims += sorted([(a.url, a.source) for a in site.articles] + [(p.url, p.source) for p in site.pages],
+                     key=lambda claim: claim[1])
+    claims += [("/" + asset.path, display_path(asset.source, site.config.root)) for asset in site.assets]
     for url, source in claims:
         key = unicodedata.normalize("NFC", output_path(url)).casefold()
         if key in owners:

@@ -70,7 +70,7 @@ def folders(config: Config, options: Options) -> tuple[Path, Path, Path]:
     layouts = options.layouts or config.root / "layouts"
     for folder, flag in ((content, "--content"), (layouts, "--layouts")):
         if not folder.is_dir():
-            raise BuildError([Problem(display_path(folder), message="folder not found",
+            raise BuildError([Problem(display_path(folder, config.root), message="folder not found",
                                       hint=f"create it or pass {flag} DIR")])
     return content, layouts, options.out or config.root / "site"
 

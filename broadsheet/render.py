@@ -60,13 +60,14 @@ def _compile_all(env: jinja2.Environment, layouts: Path, problems: list[Problem]
     names = env.list_templates(filter_func=lambda n: n.endswith((".html", ".xml")) and not n.startswith("static/"))
     for name in REQUIRED_LAYOUTS:
         if name not in names:
-            problems.append(Problem(display_path(layouts / name), message="layout is missing",
+            problems.append(Problem(display_path(layouts / name, layouts.parent), message="layout is missing",
                                     hint="every site needs " + ", ".join(REQUIRED_LAYOUTS)))
     for name in names:
         try:
             env.get_template(name)
         except jinja2.TemplateSyntaxError as exc:
-            problems.append(Problem(display_path(layouts / name), exc.lineno or 0, 0, exc.message or "syntax error"))
+            shown = display_path(layouts / name, layouts.parent)
+            problems.append(Problem(shown, exc.lineno or 0, 0, exc.message or "syntax error"))
 
 
 def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Problem]) -> Iterator[Output]:
@@ -116,7 +117,8 @@ def _report(exc: Exception, template: str, layouts: Path, source: str,
     key = (name, line, message)
     seen[key] = seen.get(key, 0) + 1
     if seen[key] == 1:
-        problems.append(Problem(display_path(layouts / name), line, 0, f"{message} (while rendering {source})"))
+        shown = display_path(layouts / name, layouts.parent)
+        problems.append(Problem(shown, line, 0, f"{message} (while rendering {source})"))
 
 
 def _template_position(exc: Exception, layouts: Path, fallback: str) -> tuple[str, int]:

@@ -70,7 +70,8 @@ def test_sections_tags_authors_and_lead(make_site):
 
 
 def test_section_order_and_names_come_from_config(make_site):
-    config = '[tool.broadsheet]\ntitle = "G"\nbase_url = "https://e.org/"\n[tool.broadsheet.sections]\nzeta = "Z desk"\n'
+    config = ('[tool.broadsheet]\ntitle = "G"\nbase_url = "https://e.org/"\n'
+              '[tool.broadsheet.sections]\nzeta = "Z desk"\n')
     site, _ = site_of(make_site, {"content/articles/alpha/a.md": article("A"),
                                   "content/articles/zeta/z.md": article("Z")}, config=config)
     assert [(s.slug, s.name) for s in site.sections] == [("zeta", "Z desk"), ("alpha", "Alpha")]

@@ -25,7 +25,8 @@ def test_slugify(title, slug):
 
 
 def test_slugs_of_the_shared_samples():
-    samples = sorted(p for p in (SHARED / "importer-samples").glob("*.md") if p.name != "README.md") if SHARED.is_dir() else []
+    folder = SHARED / "importer-samples"
+    samples = sorted(p for p in folder.glob("*.md") if p.name != "README.md") if folder.is_dir() else []
     if not samples:
         pytest.skip("../shared/importer-samples is not beside this checkout")
     for sample in samples:
