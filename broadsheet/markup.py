@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from xml.etree import ElementTree as etree  # noqa: N813 (Python-Markdown's own name)
 from urllib.parse import urlsplit
+from xml.etree import ElementTree as etree  # noqa: N813 (Python-Markdown's own name)
 
 import nh3
 from markdown import Markdown
