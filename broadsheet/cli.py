@@ -5,14 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+from datetime import date
 from pathlib import Path
 from time import monotonic
 
 from . import __version__
+from .config import load_config
 from .errors import BuildError, UsageError, display_path
+from .importer import Request, run_import
 from .pipeline import Options, Summary, build
+from .plaintext import parse_date
+from .slugs import slugify
 
-COMMANDS = ("build",)
+COMMANDS = ("build", "import")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,7 +53,52 @@ def _parser() -> argparse.ArgumentParser:
     build_command = commands.add_parser("build", help="build the site into the output folder (default)")
     add_build_flags(build_command)
     build_command.set_defaults(run=run_build)
+    import_command = commands.add_parser("import", help="turn plain-text articles into Markdown files in content/")
+    add_import_flags(import_command)
+    import_command.set_defaults(run=run_import_command)
     return parser
+
+
+def add_import_flags(parser: argparse.ArgumentParser) -> None:
+    """Flags of `broadsheet import`."""
+    parser.add_argument("paths", nargs="+", type=Path, metavar="FILE_OR_DIR", help="plain-text files, or folders "
+                        "of .txt files")
+    parser.add_argument("--config", type=Path, default=Path("pyproject.toml"), metavar="FILE",
+                        help="configuration file with [tool.broadsheet] (default: ./pyproject.toml)")
+    parser.add_argument("--into", type=Path, metavar="DIR", help="articles folder (default: content/articles)")
+    parser.add_argument("--section", default="", help="section folder to import into (default: default_section)")
+    parser.add_argument("--author", default="", help="author for copy without a byline (default: default_author)")
+    parser.add_argument("--date", type=_date, help="date for copy without one, e.g. 2026-03-14 (default: today)")
+    order = parser.add_mutually_exclusive_group()
+    order.add_argument("--day-first", dest="day_first", action="store_true", default=None,
+                       help="read 03/04/2026 as 3 April (default: import_day_first)")
+    order.add_argument("--month-first", dest="day_first", action="store_false", help="read 03/04/2026 as March 4")
+    parser.add_argument("--force", action="store_true", help="replace articles imported earlier from the same file")
+    parser.add_argument("--dry-run", action="store_true", help="print what would be written; write nothing")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print errors only")
+
+
+def run_import_command(args: argparse.Namespace) -> int:
+    """`broadsheet import`."""
+    config = load_config(args.config)
+    section = slugify(args.section) if args.section else ""
+    request = Request(tuple(args.paths), args.into or config.root / "content" / "articles", section, args.author,
+                      args.date, args.force, args.dry_run,
+                      config.import_day_first if args.day_first is None else args.day_first)
+    report = run_import(config, request)
+    for path, text in report.written:
+        print(f"{'would write' if args.dry_run else 'wrote'} {display_path(path, config.root)}")
+        if args.dry_run:
+            print(text)
+    _print_problems(report.problems, args)
+    return 1 if report.failed else 0
+
+
+def _date(text: str) -> date:
+    found = parse_date(text)
+    if found is None:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use e.g. 2026-03-14)")
+    return found
 
 
 def add_build_flags(parser: argparse.ArgumentParser) -> None:
@@ -100,7 +150,7 @@ def _count(number: int, noun: str) -> str:
 
 def _print_problems(problems, args: argparse.Namespace) -> None:
     for problem in problems:
-        if problem.severity == "error" or not args.quiet:
+        if problem.severity == "error" or not getattr(args, "quiet", False):
             print(problem, file=sys.stderr)
     if getattr(args, "verbose", False) and problems and sys.exc_info()[0]:
         traceback.print_exc()

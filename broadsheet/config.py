@@ -34,6 +34,9 @@ class Config:
     home_per_section: int = 4
     raw_html: str = "sanitize"
     copyright: str = ""
+    default_author: str = ""
+    import_day_first: bool = True
+    import_furniture: tuple[str, ...] = ()
     root: Path = Path(".")
 
     @property
@@ -48,7 +51,8 @@ class Config:
 
 
 _SETTINGS = {f.name: f for f in fields(Config) if f.name != "root"}
-_TYPES: dict[str, type] = {"per_page": int, "home_per_section": int, "sections": dict}
+_TYPES: dict[str, type] = {"per_page": int, "home_per_section": int, "sections": dict, "import_day_first": bool,
+                           "import_furniture": list}
 
 
 def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
@@ -98,8 +102,10 @@ def _check(settings: dict[str, Any], text: str, shown: str) -> list[Problem]:
 
 def _check_value(key: str, value: Any) -> str:
     wanted = _TYPES.get(key, str)
-    if not isinstance(value, wanted) or isinstance(value, bool):
+    if not isinstance(value, wanted) or (isinstance(value, bool) and wanted is not bool):
         return f"expected {_type_name(wanted)}, got {_type_name(type(value))} {value!r}"
+    if wanted is list and not all(isinstance(item, str) for item in value):
+        return "expected a list of text"
     if key == "base_url":
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -136,7 +142,7 @@ def _check_permalink(value: str) -> str:
 
 def _normalise(config: Config) -> Config:
     base = config.base_url if config.base_url.endswith("/") else config.base_url + "/"
-    return replace(config, base_url=base)
+    return replace(config, base_url=base, import_furniture=tuple(config.import_furniture))
 
 
 def _line_of(text: str, key: str) -> int:
