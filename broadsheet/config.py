@@ -35,6 +35,8 @@ class Config:
     raw_html: str = "sanitize"
     copyright: str = ""
     default_author: str = ""
+    default_image: str = ""
+    logo: str = ""
     import_day_first: bool = True
     import_furniture: tuple[str, ...] = ()
     root: Path = Path(".")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import difflib
+import csv
 import os
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from html import unescape
 from pathlib import Path, PurePosixPath
 
+import yaml
 from markdown import Markdown
 
 from . import meta
@@ -19,7 +21,10 @@ from .slugs import slug_problem, slugify
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 ARTICLE_KEYS = ("title", "date", "updated", "authors", "author", "description", "section", "tags",
-                "image", "slug", "draft", "featured", "lang", "source")
+                "image", "slug", "draft", "featured", "lang", "source", "expires", "corrections", "id")
+SUMMARY_CHARACTERS = 220
+_VIEW_COLUMNS = ({"path", "page", "page path", "page path and screen class", "url", "pagepath"},
+                 {"views", "pageviews", "page views", "screenpageviews", "screen page views"})
 PAGE_KEYS = ("title", "description", "slug", "draft", "lang")
 PROFILE_KEYS = ("name", "role", "photo", "description")
 _IGNORED = re.compile(r"^(\.|#)|~$|\.(swp|swx|tmp|bak)$")
@@ -37,10 +42,19 @@ class Image:
 
 
 @dataclass(frozen=True)
+class Correction:
+    """A dated correction or update note shown at the foot of an article."""
+
+    date: datetime
+    text: str
+
+
+@dataclass(frozen=True)
 class Article:
     """One news article as its file says, with the body rendered to HTML."""
 
     source: str
+    path: str
     title: str
     date: datetime
     updated: datetime | None
@@ -55,7 +69,22 @@ class Article:
     lang: str
     html: str
     words: int
+    summary: str
+    expires: datetime | None
+    corrections: tuple[Correction, ...]
+    id: str
     url: str = ""
+
+    @property
+    def modified(self) -> datetime | None:
+        """The last substantive change: the later of `updated` and the newest correction."""
+        moments = [m for m in (self.updated, *(c.date for c in self.corrections)) if m is not None]
+        return max(moments) if moments else None
+
+    @property
+    def reading_minutes(self) -> int:
+        """Reading time at 230 words a minute, rounded up (at least 1)."""
+        return max(1, -(-self.words // 230))
 
 
 @dataclass(frozen=True)
@@ -93,6 +122,16 @@ class Asset:
 
 
 @dataclass(frozen=True)
+class PageView:
+    """One row of the analytics export in content/data/pageviews.csv."""
+
+    path: str
+    views: int
+    source: str
+    line: int
+
+
+@dataclass(frozen=True)
 class Content:
     """Everything read from content/ (and layouts/static/)."""
 
@@ -100,6 +139,7 @@ class Content:
     pages: tuple[Page, ...]
     profiles: tuple[Profile, ...]
     assets: tuple[Asset, ...]
+    pageviews: tuple[PageView, ...] | None = None
 
 
 def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Problem]) -> Content:
@@ -128,7 +168,29 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
     if static_dir.is_dir():
         assets += [Asset(p, "static/" + p.relative_to(static_dir).as_posix())
                    for p in _files(static_dir, config.root, problems)]
-    return Content(tuple(articles), tuple(pages), tuple(profiles), tuple(assets))
+    views = content_dir / "data" / "pageviews.csv"
+    pageviews = _pageviews(views, display_path(views, config.root), problems) if views.is_file() else None
+    return Content(tuple(articles), tuple(pages), tuple(profiles), tuple(assets), pageviews)
+
+
+def _pageviews(path: Path, shown: str, problems: list[Problem]) -> tuple[PageView, ...]:
+    """Rows of `path,views` (the names analytics tools export are accepted too); bad rows are warnings."""
+    rows = list(csv.reader(path.read_text(encoding="utf-8-sig", errors="replace").splitlines()))
+    header = [cell.strip().lower() for cell in rows[0]] if rows else []
+    columns = [next((i for i, name in enumerate(header) if name in names), None) for names in _VIEW_COLUMNS]
+    if None in columns:
+        problems.append(Problem(shown, 1, 1, "needs a header with 'path' and 'views' columns",
+                                "export the page report as CSV: path,views"))
+        return ()
+    found = []
+    for line, row in enumerate(rows[1:], 2):
+        try:
+            found.append(PageView(row[columns[0]], int(row[columns[1]].replace(",", "").strip()), shown, line))
+        except (IndexError, ValueError):
+            if any(cell.strip() for cell in row):
+                problems.append(Problem(shown, line, 1, "row without a path and a whole number of views; ignored",
+                                        severity="warning"))
+    return tuple(found)
 
 
 def _files(folder: Path, root: Path, problems: list[Problem]) -> list[Path]:
@@ -171,83 +233,16 @@ def _read(path: Path, root: Path, problems: list[Problem]) -> meta.Document | No
     return meta.parse(shown, text, problems)
 
 
-class _Reader:
-    """Typed access to one document's front matter, reporting problems with positions."""
-
-    def __init__(self, document: meta.Document, known: tuple[str, ...], problems: list[Problem]) -> None:
-        self.document, self.problems = document, problems
-        for key, field in document.fields.items():
-            if key not in known:
-                close = difflib.get_close_matches(key, known, n=1)
-                hint = f"did you mean '{close[0]}'?" if close else "it is ignored"
-                self._report(field.node, f"unknown front matter key '{key}'", hint, "warning", field)
-
-    def _report(self, node, message: str, hint: str = "", severity: str = "error", field=None) -> None:
-        line, col = (field.line, field.col) if field else meta.position(node)
-        self.problems.append(Problem(self.document.path, line, col, message, hint, severity))
-
-    def text(self, key: str, required: bool = False) -> str:
-        field = self.document.fields.get(key)
-        if field is None or meta.is_null(field.node):
-            if required:
-                self.problems.append(Problem(self.document.path, 1, 1, f"missing required field '{key}'"))
-            return ""
-        value = meta.text(field.node)
-        if value is None:
-            self._report(field.node, f"'{key}' must be text, not a list or mapping")
-            return ""
-        if required and not value:
-            self._report(field.node, f"'{key}' is empty")
-        return value
-
-    def texts(self, key: str) -> tuple[str, ...]:
-        field = self.document.fields.get(key)
-        if field is None:
-            return ()
-        values = meta.texts(field.node)
-        if values is None:
-            self._report(field.node, f"'{key}' must be a list of names")
-            return ()
-        return tuple(dict.fromkeys(values))
-
-    def flag(self, key: str) -> bool:
-        field = self.document.fields.get(key)
-        if field is None or meta.is_null(field.node):
-            return False
-        value = meta.boolean(field.node)
-        if value is None:
-            self._report(field.node, f"'{key}' must be true or false, not '{meta.text(field.node)}'")
-            return False
-        return value
-
-    def moment(self, key: str, config: Config, required: bool = False) -> datetime | None:
-        field = self.document.fields.get(key)
-        if field is None or meta.is_null(field.node):
-            if required:
-                self.problems.append(Problem(self.document.path, 1, 1, f"missing required field '{key}'",
-                                             "add e.g. 'date: 2026-03-14 09:30'"))
-            return None
-        value = meta.moment(field.node, config.zone)
-        if isinstance(value, str):
-            self._report(field.node, value)
-            return None
-        return value
-
-    def node(self, key: str):
-        field = self.document.fields.get(key)
-        return None if field is None or meta.is_null(field.node) else field.node
-
-
 def _article(config: Config, md: Markdown, document: meta.Document, rel: PurePosixPath,
              content_dir: Path, problems: list[Problem]) -> Article | None:
-    read = _Reader(document, ARTICLE_KEYS, problems)
+    read = meta.Reader(document, ARTICLE_KEYS, problems)
     title = read.text("title", required=True)
     date = read.moment("date", config, required=True)
     updated = read.moment("updated", config)
     authors = read.texts("authors")
     if read.node("author") is not None:
         if authors:
-            read._report(read.node("author"), "use either 'author' or 'authors', not both")
+            read.report(read.node("author"), "use either 'author' or 'authors', not both")
         authors = (read.text("author"),)
     folder = rel.parts[1] if len(rel.parts) > 2 else config.default_section
     section = slugify(read.text("section") or folder)
@@ -256,17 +251,48 @@ def _article(config: Config, md: Markdown, document: meta.Document, rel: PurePos
     html, words = _body(md, document, config, problems)
     flags = read.flag("draft"), read.flag("featured")
     description, tags, lang = read.text("description"), read.texts("tags"), read.text("lang")
+    expires, corrections = read.moment("expires", config), _corrections(read, config)
     if date is None:
         return None
     if updated is not None and updated < date:
-        read._report(read.node("updated"), "'updated' is earlier than 'date'", severity="warning")
-    return Article(document.path, title, date, updated, authors, description, section, tags, image, slug,
-                   *flags, lang, html, words)
+        read.report(read.node("updated"), "'updated' is earlier than 'date'", severity="warning")
+    return Article(document.path, str(rel), title, date, updated, authors, description, section, tags, image,
+                   slug, *flags, lang, html, words, description or summarise(html), expires, corrections,
+                   read.text("id"))
+
+
+def _corrections(read: meta.Reader, config: Config) -> tuple[Correction, ...]:
+    node = read.node("corrections")
+    if node is None:
+        return ()
+    items = node.value if isinstance(node, yaml.SequenceNode) else None
+    found = []
+    for item in items if items is not None else [node]:
+        parts = meta.mapping(item)
+        if parts is None or "date" not in parts or not meta.text(parts.get("text", item)):
+            read.report(item, "each correction needs a 'date' and a 'text'",
+                        "corrections:\n  - date: 2026-03-14 10:00\n    text: An earlier version misspelt ...")
+            continue
+        when = meta.moment(parts["date"], config.zone)
+        if isinstance(when, str):
+            read.report(parts["date"], when)
+            continue
+        found.append(Correction(when, meta.text(parts["text"]) or ""))
+    return tuple(sorted(found, key=lambda c: c.date))
+
+
+def summarise(html: str) -> str:
+    """The first paragraph as plain text, cut at a word boundary."""
+    found = re.search(r"<p>(.*?)</p>", html, re.S)
+    text = " ".join(unescape(re.sub(r"<[^>]+>", "", found[1])).split()) if found else ""
+    if len(text) <= SUMMARY_CHARACTERS:
+        return text
+    return text[:SUMMARY_CHARACTERS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def _page(config: Config, md: Markdown, document: meta.Document, rel: PurePosixPath,
           problems: list[Problem]) -> Page | None:
-    read = _Reader(document, PAGE_KEYS, problems)
+    read = meta.Reader(document, PAGE_KEYS, problems)
     title = read.text("title", required=True)
     slug = _slug(read, rel.stem if rel.stem != "index" else title)
     html, _ = _body(md, document, config, problems)
@@ -276,14 +302,14 @@ def _page(config: Config, md: Markdown, document: meta.Document, rel: PurePosixP
 
 def _profile(md: Markdown, document: meta.Document, rel: PurePosixPath, config: Config,
              problems: list[Problem]) -> Profile | None:
-    read = _Reader(document, PROFILE_KEYS, problems)
+    read = meta.Reader(document, PROFILE_KEYS, problems)
     name = read.text("name", required=True)
     html, _ = _body(md, document, config, problems)
     role, photo = read.text("role"), read.text("photo")
     return Profile(document.path, rel.stem, name, role, photo, html)
 
 
-def _slug(read: _Reader, fallback: str) -> str:
+def _slug(read: meta.Reader, fallback: str) -> str:
     explicit = read.text("slug")
     if not explicit and not fallback:
         return ""
@@ -292,13 +318,13 @@ def _slug(read: _Reader, fallback: str) -> str:
     if problem:
         node = read.node("slug") or read.node("title")
         if node is not None:
-            read._report(node, problem, "" if explicit else "set 'slug:' explicitly")
+            read.report(node, problem, "" if explicit else "set 'slug:' explicitly")
         else:
             read.problems.append(Problem(read.document.path, 1, 1, problem))
     return slug
 
 
-def _image(read: _Reader, content_dir: Path) -> Image | None:
+def _image(read: meta.Reader, content_dir: Path) -> Image | None:
     node = read.node("image")
     if node is None:
         return None
@@ -310,7 +336,7 @@ def _image(read: _Reader, content_dir: Path) -> Image | None:
         parts_text = {}
         for key, value in parts.items():
             if key not in ("src", "alt", "caption", "credit"):
-                read._report(value, f"unknown image key '{key}'", "use src, alt, caption and credit", "warning")
+                read.report(value, f"unknown image key '{key}'", "use src, alt, caption and credit", "warning")
             parts_text[key] = meta.text(value) or ""
     image = Image(*(parts_text.get(k, "") for k in ("src", "alt", "caption", "credit")))
     if image.src:
@@ -318,17 +344,17 @@ def _image(read: _Reader, content_dir: Path) -> Image | None:
     return image
 
 
-def _check_image_src(read: _Reader, node, image: Image, content_dir: Path) -> None:
+def _check_image_src(read: meta.Reader, node, image: Image, content_dir: Path) -> None:
     if not is_local(image.src):
         if not image.src.startswith(("https://", "http://")):
-            read._report(node, f"image src '{image.src}' must be a file in content/ or an http(s) URL")
+            read.report(node, f"image src '{image.src}' must be a file in content/ or an http(s) URL")
         return
     target = (content_dir / image.src.lstrip("/")).resolve()
     if not target.is_relative_to(content_dir.resolve()) or not target.is_file():
-        read._report(node, f"image '{image.src}' not found in the content folder",
+        read.report(node, f"image '{image.src}' not found in the content folder",
                      "paths are relative to the content folder, e.g. /images/photo.jpg")
     if not image.alt:
-        read._report(node, "image has no 'alt' text", "describe the picture for readers who cannot see it",
+        read.report(node, "image has no 'alt' text", "describe the picture for readers who cannot see it",
                      "warning")
 
 

@@ -7,6 +7,7 @@ of them at its line instead. python-frontmatter still writes front matter (the i
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from .config import Config
 from .errors import Problem
 
 MAX_FRONT_MATTER = 64 * 1024
@@ -208,3 +210,70 @@ def plain(node: yaml.Node, depth: int = 0) -> Any:
     if isinstance(node, yaml.SequenceNode):
         return [plain(v, depth + 1) for v in node.value]
     return text(node)
+
+
+class Reader:
+    """Typed access to one document's front matter, reporting problems with positions."""
+
+    def __init__(self, document: Document, known: tuple[str, ...], problems: list[Problem]) -> None:
+        self.document, self.problems = document, problems
+        for key, field in document.fields.items():
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else "it is ignored"
+                self.report(field.node, f"unknown front matter key '{key}'", hint, "warning", field)
+
+    def report(self, node, message: str, hint: str = "", severity: str = "error", field=None) -> None:
+        line, col = (field.line, field.col) if field else position(node)
+        self.problems.append(Problem(self.document.path, line, col, message, hint, severity))
+
+    def text(self, key: str, required: bool = False) -> str:
+        field = self.document.fields.get(key)
+        if field is None or is_null(field.node):
+            if required:
+                self.problems.append(Problem(self.document.path, 1, 1, f"missing required field '{key}'"))
+            return ""
+        value = text(field.node)
+        if value is None:
+            self.report(field.node, f"'{key}' must be text, not a list or mapping")
+            return ""
+        if required and not value:
+            self.report(field.node, f"'{key}' is empty")
+        return value
+
+    def texts(self, key: str) -> tuple[str, ...]:
+        field = self.document.fields.get(key)
+        if field is None:
+            return ()
+        values = texts(field.node)
+        if values is None:
+            self.report(field.node, f"'{key}' must be a list of names")
+            return ()
+        return tuple(dict.fromkeys(values))
+
+    def flag(self, key: str) -> bool:
+        field = self.document.fields.get(key)
+        if field is None or is_null(field.node):
+            return False
+        value = boolean(field.node)
+        if value is None:
+            self.report(field.node, f"'{key}' must be true or false, not '{text(field.node)}'")
+            return False
+        return value
+
+    def moment(self, key: str, config: Config, required: bool = False) -> datetime | None:
+        field = self.document.fields.get(key)
+        if field is None or is_null(field.node):
+            if required:
+                self.problems.append(Problem(self.document.path, 1, 1, f"missing required field '{key}'",
+                                             "add e.g. 'date: 2026-03-14 09:30'"))
+            return None
+        value = moment(field.node, config.zone)
+        if isinstance(value, str):
+            self.report(field.node, value)
+            return None
+        return value
+
+    def node(self, key: str):
+        field = self.document.fields.get(key)
+        return None if field is None or is_null(field.node) else field.node

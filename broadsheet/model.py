@@ -1,4 +1,5 @@
-"""Records -> Site: drafts out, newest first, sections, tags, authors, listings and URLs (no I/O)."""
+"""Records -> Site: what is published, newest first, grouped into sections, tags, authors, archives,
+listings and feeds, each with its URL (no I/O)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,13 @@ from .config import Config
 from .content import Article, Asset, Content, Page, Profile
 from .errors import Problem, display_path
 from .slugs import slug_problem, slugify
+from .suggestions import POPULAR, neighbours, popular, related
+
+FEED_ENTRIES = 20
+FIXED_PAGES = {"/": "the home page", "/404.html": "the 404 page", "/feed.xml": "the site's Atom feed",
+               "/rss.xml": "the site's RSS feed", "/sitemap.xml": "the sitemap", "/robots.txt": "robots.txt",
+               "/news-sitemap.xml": "the news sitemap", "/search/": "the search page", "/tags/": "the tag index",
+               "/authors/": "the author index", "/archive/": "the archive index"}
 
 
 @dataclass(frozen=True)
@@ -46,8 +54,29 @@ class Author:
 
 
 @dataclass(frozen=True)
+class Archive:
+    """The articles of one year (month 0) or one month, by the site's local date."""
+
+    year: int
+    month: int
+    name: str
+    url: str
+    articles: tuple[Article, ...]
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A feed of the newest articles of the site, a section or an author."""
+
+    title: str
+    url: str
+    home: str
+    articles: tuple[Article, ...]
+
+
+@dataclass(frozen=True)
 class Listing:
-    """One page of a list of articles (a section, tag or author page)."""
+    """One page of a list of articles (a section, tag, author or archive page)."""
 
     kind: str
     title: str
@@ -56,6 +85,7 @@ class Listing:
     articles: tuple[Article, ...]
     number: int
     page_urls: tuple[str, ...]
+    feed_url: str = ""
 
     @property
     def prev_url(self) -> str:
@@ -80,6 +110,12 @@ class Site:
     authors: tuple[Author, ...]
     listings: tuple[Listing, ...]
     assets: tuple[Asset, ...]
+    archives: tuple[Archive, ...]
+    feeds: tuple[Feed, ...]
+    popular: tuple[Article, ...]
+    now: datetime
+    _related: dict[str, tuple[Article, ...]]
+    _neighbours: dict[str, tuple[Article | None, Article | None]]
 
     def section(self, slug: str) -> Section:
         """The section with this slug."""
@@ -93,6 +129,26 @@ class Site:
         """The author with this byline name."""
         return next(a for a in self.authors if a.name == name)
 
+    def related(self, article: Article) -> tuple[Article, ...]:
+        """Up to four articles to read next: shared tags, then the same section, then the newest."""
+        return self._related.get(article.source, ())
+
+    def older(self, article: Article) -> Article | None:
+        """The previous article in the same section."""
+        return self._neighbours.get(article.source, (None, None))[0]
+
+    def newer(self, article: Article) -> Article | None:
+        """The next article in the same section."""
+        return self._neighbours.get(article.source, (None, None))[1]
+
+    def feed(self, url: str) -> Feed | None:
+        """The feed published at url (e.g. '/sport/feed.xml'), or None."""
+        return next((f for f in self.feeds if f.url == url), None)
+
+    def breaking(self, days: int = 2, limit: int = 1000) -> tuple[Article, ...]:
+        """Articles published in the last `days` before the build (for the Google News sitemap)."""
+        return tuple(a for a in self.articles if (self.now - a.date).total_seconds() <= days * 86400)[:limit]
+
     @property
     def lead(self) -> Article | None:
         """The home page's lead story: the newest featured article, else the newest."""
@@ -102,16 +158,35 @@ class Site:
 def make_site(config: Config, content: Content, now: datetime, drafts: bool, future: bool,
               problems: list[Problem]) -> Site:
     """Choose what is published, order it, group it and give everything its URL."""
-    shown = [a for a in content.articles if (drafts or not a.draft) and (future or a.date <= now)]
+    shown = [a for a in content.articles if published(a, now, drafts, future)]
     articles = tuple(sorted((replace(a, url=_permalink(config, a)) for a in shown), key=_newest_first))
     pages = tuple(replace(p, url=f"/{p.slug}/") for p in content.pages if drafts or not p.draft)
     sections = _sections(config, articles)
     tags = _group(articles, lambda a: a.tags, "tags", Tag, problems)
     authors = _authors(articles, content.profiles, problems)
-    listings = tuple(_listings(config, sections, tags, authors))
-    site = Site(config, articles, pages, sections, tags, authors, listings, content.assets)
+    archives = _archives(config, articles)
+    feeds = _feeds(config, articles, sections, authors)
+    listings = tuple(_listings(config, sections, tags, authors, archives, feeds))
+    near = {k: v for section in sections for k, v in neighbours(section.articles).items()}
+    most_read = popular(config, articles, content.pageviews, _page_urls(pages, listings), problems, POPULAR + 1)
+    site = Site(config, articles, pages, sections, tags, authors, listings, content.assets, archives, feeds,
+                most_read, now, related(articles), near)
     _check_collisions(site, problems)
     return site
+
+
+def _page_urls(pages: tuple[Page, ...], listings: tuple[Listing, ...]) -> set[str]:
+    """Every URL of the site that is not an article."""
+    return set(FIXED_PAGES) | {p.url for p in pages} | {lst.url for lst in listings}
+
+
+def published(article: Article, now: datetime, drafts: bool, future: bool) -> bool:
+    """Drafts, future-dated and expired articles stay off the site (unless asked for)."""
+    if article.draft and not drafts:
+        return False
+    if article.date > now and not future:
+        return False
+    return article.expires is None or article.expires > now
 
 
 def _newest_first(article: Article) -> tuple[float, str, str]:
@@ -156,21 +231,47 @@ def _authors(articles: tuple[Article, ...], profiles: tuple[Profile, ...],
     return tuple(Author(t.slug, t.name, t.url, t.articles, by_slug.get(t.slug)) for t in tags)
 
 
-def _listings(config: Config, sections, tags, authors) -> Iterable[Listing]:
-    for kind, terms in (("section", sections), ("tag", tags), ("author", authors)):
+def _archives(config: Config, articles: tuple[Article, ...]) -> tuple[Archive, ...]:
+    by_period: dict[tuple[int, int], list[Article]] = {}
+    for article in articles:
+        local = article.date.astimezone(config.zone)
+        by_period.setdefault((local.year, 0), []).append(article)
+        by_period.setdefault((local.year, local.month), []).append(article)
+    return tuple(Archive(year, month, f"{MONTHS[month]} {year}".strip(),
+                         f"/{year:04d}/" + (f"{month:02d}/" if month else ""), tuple(found))
+                 for (year, month), found in sorted(by_period.items(), reverse=True))
+
+
+MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
+def _feeds(config: Config, articles, sections, authors) -> tuple[Feed, ...]:
+    feeds = [Feed(config.title, "/feed.xml", "/", articles[:FEED_ENTRIES])]
+    feeds += [Feed(f"{s.name} | {config.title}", f"{s.url}feed.xml", s.url, s.articles[:FEED_ENTRIES])
+              for s in sections]
+    feeds += [Feed(f"{a.name} | {config.title}", f"{a.url}feed.xml", a.url, a.articles[:FEED_ENTRIES])
+              for a in authors]
+    return tuple(feeds)
+
+
+def _listings(config: Config, sections, tags, authors, archives, feeds) -> Iterable[Listing]:
+    feed_urls = {f.home: f.url for f in feeds}
+    for kind, terms in (("section", sections), ("tag", tags), ("author", authors), ("archive", archives)):
         for term in terms:
             description = term.profile.role if kind == "author" and term.profile else ""
-            yield from paginate(config, kind, term.name, description, term.url, term.articles)
+            yield from paginate(config, kind, term.name, description, term.url, term.articles,
+                                feed_urls.get(term.url, ""))
 
 
 def paginate(config: Config, kind: str, title: str, description: str, url: str,
-             articles: tuple[Article, ...]) -> Iterable[Listing]:
+             articles: tuple[Article, ...], feed_url: str = "") -> Iterable[Listing]:
     """Split a list of articles into pages of per_page: page 1 at url, then url/page/N/."""
     count = max(1, ceil(len(articles) / config.per_page))
     urls = tuple(url if n == 1 else f"{url}page/{n}/" for n in range(1, count + 1))
     for number in range(1, count + 1):
         chunk = articles[(number - 1) * config.per_page:number * config.per_page]
-        yield Listing(kind, title, description, urls[number - 1], chunk, number, urls)
+        yield Listing(kind, title, description, urls[number - 1], chunk, number, urls, feed_url)
 
 
 def output_path(url: str) -> str:
@@ -181,8 +282,9 @@ def output_path(url: str) -> str:
 
 def _check_collisions(site: Site, problems: list[Problem]) -> None:
     """Two sources that would write the same file (also case- or normalisation-only twins) fail."""
-    owners: dict[str, str] = {"index.html": "the home page", "404.html": "the 404 page"}
-    claims = [(lst.url, f"the {lst.kind} page '{lst.title}'") for lst in site.listings]
+    owners: dict[str, str] = {}
+    claims = list(FIXED_PAGES.items()) + [(feed.url, f"the feed of {feed.home}") for feed in site.feeds[1:]]
+    claims += [(lst.url, f"the {lst.kind} page '{lst.title}'") for lst in site.listings]
     claims += sorted([(a.url, a.source) for a in site.articles] + [(p.url, p.source) for p in site.pages],
                      key=lambda claim: claim[1])
     claims += [("/" + asset.path, display_path(asset.source, site.config.root)) for asset in site.assets]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from time import perf_counter
 
+from . import search
 from .config import Config, load_config
 from .content import load
 from .errors import BuildError, Problem, display_path, fail_if_errors
@@ -58,8 +60,9 @@ def build(options: Options, progress: Progress | None = None) -> Summary:
     site = make_site(config, content, now, options.drafts, options.future, problems)
     env = make_environment(site, layouts, problems)
     fail_if_errors(problems)
-    total = 2 + len(site.articles) + len(site.pages) + len(site.listings)
-    files = write(_counted(render(site, env, layouts, problems), total, progress), site.assets, out, problems)
+    total = 12 + len(site.feeds) + len(site.articles) + len(site.pages) + len(site.listings)
+    outputs = itertools.chain(render(site, env, layouts, problems), search.index(site))
+    files = write(_counted(outputs, total, progress), site.assets, out, problems)
     return Summary(len(site.articles), len(site.pages), len(site.listings), len(site.assets), files,
                    round((perf_counter() - started) * 1000), out, tuple(problems))
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,10 +15,13 @@ from urllib.parse import urlsplit
 import jinja2
 
 from .errors import Problem, display_path
-from .model import Site, output_path
+from .model import FIXED_PAGES, Site, output_path
 
 RTL_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"}
-REQUIRED_LAYOUTS = ("base.html", "article.html", "page.html", "index.html", "list.html", "404.html")
+REQUIRED_LAYOUTS = ("base.html", "article.html", "page.html", "index.html", "list.html", "404.html", "tags.html",
+                    "authors.html", "archive.html", "search.html", "feed.xml", "rss.xml", "sitemap.xml",
+                    "news-sitemap.xml", "robots.txt")
+_LINK = re.compile(r'(\s(?:href|src)=")([^"]*)"')
 
 
 @dataclass(frozen=True)
@@ -47,17 +52,41 @@ def make_environment(site: Site, layouts: Path, problems: list[Problem]) -> jinj
             return path
         return base_path + path.lstrip("/")
 
-    env.globals.update(site=site, config=site.config, url=url,
-                       absolute_url=lambda target: origin + url(target))
-    env.filters.update(url=url, absolute_url=lambda target: origin + url(target),
+    def absolute_url(target: Any) -> str:
+        """A full URL with scheme and host, for feeds, sitemaps and share metadata."""
+        link = url(target)
+        return link if urlsplit(link).scheme else origin + link
+
+    def absolute_links(html: str, page: Any) -> str:
+        """Rendered HTML with every site link made absolute (feed readers break on relative ones)."""
+        here = absolute_url(page)
+        return _LINK.sub(lambda m: m[1] + (here + m[2] if m[2].startswith("#") else
+                                           origin + m[2] if m[2].startswith("/") and not m[2].startswith("//")
+                                           else m[2]) + '"', html)
+
+    def share_image(article: Any = None) -> str:
+        """The picture to share for a page: the article's own, else the site's default_image, else ''."""
+        src = article.image.src if article is not None and article.image and article.image.src else ""
+        src = src or site.config.default_image
+        return absolute_url(src) if src else ""
+
+    def news_article(article: Any) -> dict[str, Any]:
+        """schema.org NewsArticle for an article page (printed with |tojson)."""
+        return news_article_data(site, article, absolute_url, share_image(article))
+
+    env.globals.update(site=site, config=site.config, url=url, absolute_url=absolute_url, share_image=share_image,
+                       news_article=news_article, newest=newest, news_language=news_language,
+                       entry_id=lambda article: entry_id(site.config, article))
+    env.filters.update(url=url, absolute_url=absolute_url, absolute_links=absolute_links, direction=direction,
                        date=lambda value, fmt=None: format_date(value, fmt or site.config.date_format),
-                       isoformat=lambda value: value.isoformat(), direction=direction)
+                       isoformat=lambda value: value.isoformat(), rfc822=format_datetime)
     _compile_all(env, layouts, problems)
     return env
 
 
 def _compile_all(env: jinja2.Environment, layouts: Path, problems: list[Problem]) -> None:
-    names = env.list_templates(filter_func=lambda n: n.endswith((".html", ".xml")) and not n.startswith("static/"))
+    names = env.list_templates(filter_func=lambda n: n.endswith((".html", ".xml", ".txt"))
+                               and not n.startswith("static/"))
     for name in REQUIRED_LAYOUTS:
         if name not in names:
             problems.append(Problem(display_path(layouts / name, layouts.parent), message="layout is missing",
@@ -84,8 +113,14 @@ def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Pr
 
 def _pages(site: Site) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
     """(template, url, source shown in errors, context) for every page, in a stable order."""
-    yield "index.html", "/", "the home page", _context(is_home=True)
-    yield "404.html", "/404.html", "the 404 page", _context()
+    for template, url in (("index.html", "/"), ("404.html", "/404.html"), ("search.html", "/search/"),
+                          ("tags.html", "/tags/"), ("authors.html", "/authors/"), ("archive.html", "/archive/"),
+                          ("sitemap.xml", "/sitemap.xml"), ("news-sitemap.xml", "/news-sitemap.xml"),
+                          ("robots.txt", "/robots.txt")):
+        yield template, url, FIXED_PAGES[url], _context(is_home=url == "/", is_listing=url.endswith("/"))
+    for feed in site.feeds:
+        yield "feed.xml", feed.url, f"the feed {feed.url}", _context(feed=feed)
+    yield "rss.xml", "/rss.xml", FIXED_PAGES["/rss.xml"], _context(feed=site.feeds[0])
     for article in site.articles:
         yield "article.html", article.url, article.source, _context(article=article, current=article.section)
     for page in site.pages:
@@ -136,3 +171,49 @@ def format_date(value: datetime, fmt: str) -> str:
                          ("%-I", value.hour % 12 or 12)):
         fmt = fmt.replace(code, str(number))
     return value.strftime(fmt)
+
+
+def news_article_data(site: Site, article: Any, absolute_url: Any, image: str) -> dict[str, Any]:
+    """The JSON-LD record Google and others read for a news article."""
+    config = site.config
+    data: dict[str, Any] = {
+        "@context": "https://schema.org", "@type": "NewsArticle", "headline": article.title,
+        "description": article.summary, "url": absolute_url(article), "mainEntityOfPage": absolute_url(article),
+        "datePublished": article.date.isoformat(), "dateModified": (article.modified or article.date).isoformat(),
+        "articleSection": site.section(article.section).name, "inLanguage": article.lang or config.language,
+        "wordCount": article.words,
+    }
+    if image:
+        data["image"] = [image]
+    if article.authors:
+        data["author"] = [{"@type": "Person", "name": name, "url": absolute_url(site.author(name))}
+                          for name in article.authors]
+    publisher: dict[str, Any] = {"@type": "Organization", "name": config.title, "url": absolute_url("/")}
+    if config.logo:
+        publisher["logo"] = {"@type": "ImageObject", "url": absolute_url(config.logo)}
+    data["publisher"] = publisher
+    if article.tags:
+        data["keywords"] = list(article.tags)
+    if article.expires:
+        data["expires"] = article.expires.isoformat()
+    return data
+
+
+def newest(articles: Any) -> datetime:
+    """The latest publication or change among articles (a fixed moment when there are none, never 'now')."""
+    moments = [a.modified or a.date for a in articles]
+    return max(moments) if moments else datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def entry_id(config: Any, article: Any) -> str:
+    """A feed id that never changes with the slug or permalink: the front matter `id`, else a tag: URI."""
+    if ":" in article.id:
+        return article.id
+    host = urlsplit(config.base_url).hostname or "localhost"
+    return f"tag:{host},{article.date.date().isoformat()}:{article.id or article.path}"
+
+
+def news_language(language: str) -> str:
+    """ISO 639 code for Google News: 'en-GB' -> 'en', with its zh-cn / zh-tw exceptions."""
+    code = language.lower()
+    return code if code in ("zh-cn", "zh-tw") else code.split("-")[0]

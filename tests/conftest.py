@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import shutil
 import textwrap
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from broadsheet.cli import main
+from broadsheet.pipeline import Options, build
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared"
@@ -113,3 +117,21 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory):
+    """The demo built for /newsroom/ and served on a free local port (a static host, like GitHub Pages)."""
+    root = tmp_path_factory.mktemp("host")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=root))
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    build(Options(config=PROJECT / "pyproject.toml", out=root / "newsroom", base_url=origin + "/newsroom/"))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield origin, root / "newsroom"
+    server.shutdown()

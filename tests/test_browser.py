@@ -2,34 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from pathlib import Path
 
 import pytest
-
-from broadsheet.pipeline import Options, build
-
-from .conftest import PROJECT
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """The demo built for /newsroom/ and served on a free local port (a static host, like GitHub Pages)."""
-    root = tmp_path_factory.mktemp("host")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=root))
-    origin = f"http://127.0.0.1:{server.server_address[1]}"
-    build(Options(config=PROJECT / "pyproject.toml", out=root / "newsroom", base_url=origin + "/newsroom/"))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield origin, root / "newsroom"
-    server.shutdown()
 
 
 def visit(browser, url: str, width: int):

@@ -21,7 +21,7 @@ def test_success_prints_a_summary_and_writes_the_site(cli, make_site):
     root = make_site(GOOD)
     run = build(cli, root)
     assert run.code == 0, run.err
-    assert run.out.startswith("Built 1 article, 0 pages, 1 listing and ")
+    assert run.out.startswith("Built 1 article, 0 pages, 3 listings and ")
     page = (root / "site/2024/05/first-story/index.html").read_text()
     assert "<strong>readers</strong>" in page
     assert (root / "site/index.html").is_file() and (root / "site/404.html").is_file()

@@ -1,0 +1,94 @@
+"""What to read next: related articles, neighbours in a section, and the Most Popular list."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from .config import Config
+from .content import Article, PageView
+from .errors import Problem
+
+RELATED = 4
+POPULAR = 5
+
+
+def related(articles: tuple[Article, ...], limit: int = RELATED) -> dict[str, tuple[Article, ...]]:
+    """Up to `limit` articles per article: most shared tags, then same section, then newest; never itself."""
+    rank = {a.source: n for n, a in enumerate(articles)}  # articles come newest first
+    by_source = {a.source: a for a in articles}
+    by_tag: dict[str, list[Article]] = {}
+    by_section: dict[str, list[Article]] = {}
+    for article in articles:
+        for tag in article.tags:
+            by_tag.setdefault(tag, []).append(article)
+        by_section.setdefault(article.section, []).append(article)
+    found = {}
+    for article in articles:
+        shared = Counter(other.source for tag in article.tags for other in by_tag[tag])
+        shared.pop(article.source, None)
+        chosen = sorted(shared, key=lambda s: (-shared[s], rank[s]))[:limit]
+        chosen += [a.source for a in _others(by_section[article.section], article, chosen, limit)]
+        chosen += [a.source for a in _others(articles, article, chosen, limit)]
+        found[article.source] = tuple(by_source[s] for s in chosen)
+    return found
+
+
+def _others(candidates: Iterable[Article], article: Article, chosen: list[str], limit: int) -> list[Article]:
+    """The first candidates that are not the article and not chosen yet, to fill up to limit."""
+    wanted = limit - len(chosen)
+    picked: list[Article] = []
+    for other in candidates:
+        if wanted <= len(picked):
+            break
+        if other.source != article.source and other.source not in chosen:
+            picked.append(other)
+    return picked
+
+
+def neighbours(section_articles: tuple[Article, ...]) -> dict[str, tuple[Article | None, Article | None]]:
+    """(older, newer) article in the same section for each article of a section listed newest first."""
+    found = {}
+    for index, article in enumerate(section_articles):
+        older = section_articles[index + 1] if index + 1 < len(section_articles) else None
+        newer = section_articles[index - 1] if index > 0 else None
+        found[article.source] = (older, newer)
+    return found
+
+
+def popular(config: Config, articles: tuple[Article, ...], pageviews: tuple[PageView, ...] | None,
+            other_pages: set[str], problems: list[Problem], limit: int = POPULAR) -> tuple[Article, ...]:
+    """The most viewed articles from the analytics export (other pages of the site are skipped quietly, unknown
+    paths with a warning); the newest articles when there is no export."""
+    if pageviews is None:
+        return articles[:limit]
+    by_url = {a.url: a for a in articles}
+    views: Counter[str] = Counter()
+    unknown = []
+    for view in pageviews:
+        url = _site_path(view.path, config.base_path)
+        if url in by_url:
+            views[url] += view.views
+        elif url not in other_pages:
+            unknown.append(view)
+    for view in unknown[:10]:
+        problems.append(Problem(view.source, view.line, 0, f"no published article at '{view.path}'; ignored",
+                                severity="warning"))
+    if len(unknown) > 10:
+        problems.append(Problem(unknown[0].source, 0, 0, f"{len(unknown) - 10} more unknown paths ignored",
+                                severity="warning"))
+    ranked = sorted(views, key=lambda url: (-views[url], by_url[url].title.casefold()))
+    chosen = [by_url[url] for url in ranked[:limit]]
+    return tuple(chosen + [a for a in articles if a not in chosen][:limit - len(chosen)])
+
+
+def _site_path(path: str, base_path: str) -> str:
+    """'/newsroom/2026/11/x', 'https://host/newsroom/2026/11/x/' and '2026/11/x' all mean '/2026/11/x/'."""
+    path = urlsplit(path.strip()).path or "/"
+    path = path if path.startswith("/") else "/" + path
+    if base_path != "/" and (path + "/").startswith(base_path):
+        path = "/" + path[len(base_path):]
+    if not path.endswith("/") and not path.endswith(".html"):
+        path += "/"
+    return path.removesuffix("index.html")

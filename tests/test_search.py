@@ -1,0 +1,96 @@
+"""Search: the JSON index the build writes, and the search page driven in Chromium."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from broadsheet import search
+from broadsheet.pipeline import Options, build
+
+from .conftest import article
+
+NOW = datetime(2024, 6, 1, tzinfo=ZoneInfo("UTC"))
+
+
+def undelta(gaps):
+    total, out = 0, []
+    for gap in gaps:
+        total += gap
+        out.append(total)
+    return out
+
+
+def test_words_are_folded_and_stopwords_dropped():
+    assert search.words("The Mayor’s <b>TRAMS</b>, and 3 trams at 2026 Café!") == [
+        "mayors", "trams", "trams", "2026", "café"]
+
+
+def test_index_separates_title_and_body_matches(make_site):
+    root = make_site({
+        "content/articles/news/a.md": article("Tram depot opens", "2024-05-03", body="Families visited the sheds."),
+        "content/articles/news/b.md": article("Budget day", "2024-05-02", body="Money for the tram depot roof."),
+        "content/articles/news/c.md": article("Library hours", "2024-05-01", description="Later opening"),
+    })
+    build(Options(config=root / "pyproject.toml", now=NOW))
+    folder = root / "site/search"
+    manifest = json.loads((folder / "index.json").read_text())
+    assert manifest["count"] == 3 and manifest["terms"] == "terms.json" and manifest["letters"] == []
+    docs = json.loads((folder / manifest["docs"][0]).read_text())
+    assert docs[0] == ["/2024/05/tram-depot-opens/", "Tram depot opens", "", "News", "2024-05-03"]
+    terms = json.loads((folder / "terms.json").read_text())
+    assert [undelta(lists) for lists in terms["depot"]] == [[0], [1]]
+    assert terms["opening"] == [[], [2]] and "the" not in terms
+
+
+def test_large_indexes_are_split_by_first_letter(make_site, monkeypatch):
+    monkeypatch.setattr(search, "SINGLE_FILE_LIMIT", 10)
+    root = make_site({"content/articles/news/a.md": article("Tram works", body="Zebra crossing moved.")})
+    build(Options(config=root / "pyproject.toml", now=NOW))
+    manifest = json.loads((root / "site/search/index.json").read_text())
+    assert manifest["terms"] == "terms-{letter}.json" and "74" in manifest["letters"]
+    assert "tram" in json.loads((root / "site/search/terms-74.json").read_text())
+    assert not (root / "site/search/terms.json").exists()
+
+
+def search_for(browser, origin: str, query: str):
+    page = browser.new_page()
+    page.goto(f"{origin}/newsroom/search/")
+    page.fill("#search-query", query)
+    page.wait_for_function("document.querySelectorAll('#search-results li').length > 0 || "
+                           "document.getElementById('search-status').textContent.startsWith('No ')")
+    return page
+
+
+def test_search_page_finds_the_right_article_first(browser, served):
+    origin, _ = served
+    page = search_for(browser, origin, "tram depot")
+    first = page.locator("#search-results li").first
+    assert first.locator("h2").inner_text().startswith("Tram depot open day")
+    assert first.locator("mark").first.inner_text().lower() in ("tram", "depot")
+    href = first.locator("a").get_attribute("href")
+    assert href.startswith("/newsroom/20")
+    page.close()
+    page = search_for(browser, origin, "kittiwakes")
+    titles = page.locator("#search-results h2").all_inner_texts()
+    assert titles[0].startswith("Offshore wind study finds seabirds")
+    page.close()
+    page = search_for(browser, origin, "zzqqxx")
+    assert page.locator("#search-status").inner_text().startswith("No stories found")
+    page.close()
+
+
+def test_search_from_the_address_and_without_javascript(browser, served):
+    origin, _ = served
+    page = browser.new_page()
+    page.goto(f"{origin}/newsroom/search/?q=marathon")
+    page.wait_for_selector("#search-results li")
+    assert "marathon" in page.locator("#search-results li").first.inner_text().lower()
+    page.close()
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{origin}/newsroom/search/")
+    links = page.locator(".search-browse a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert "/newsroom/archive/" in links and "/newsroom/tags/" in links
+    context.close()
