@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from html import unescape
 from pathlib import Path, PurePosixPath
@@ -16,6 +16,7 @@ from markdown import Markdown
 from . import meta
 from .config import Config
 from .errors import Problem, display_path
+from .images import dimensions
 from .markup import is_local, make_markdown, to_html
 from .slugs import slug_problem, slugify
 
@@ -39,6 +40,8 @@ class Image:
     alt: str
     caption: str
     credit: str
+    width: int = 0
+    height: int = 0
 
 
 @dataclass(frozen=True)
@@ -339,23 +342,25 @@ def _image(read: meta.Reader, content_dir: Path) -> Image | None:
                 read.report(value, f"unknown image key '{key}'", "use src, alt, caption and credit", "warning")
             parts_text[key] = meta.text(value) or ""
     image = Image(*(parts_text.get(k, "") for k in ("src", "alt", "caption", "credit")))
-    if image.src:
-        _check_image_src(read, node, image, content_dir)
-    return image
+    return _check_image_src(read, node, image, content_dir) if image.src else image
 
 
-def _check_image_src(read: meta.Reader, node, image: Image, content_dir: Path) -> None:
+def _check_image_src(read: meta.Reader, node, image: Image, content_dir: Path) -> Image:
+    """Report a missing or unsafe picture; return the image with its pixel size when the file has one."""
+    if not image.alt:
+        read.report(node, "image has no 'alt' text", "describe the picture for readers who cannot see it",
+                    "warning")
     if not is_local(image.src):
         if not image.src.startswith(("https://", "http://")):
             read.report(node, f"image src '{image.src}' must be a file in content/ or an http(s) URL")
-        return
+        return image
     target = (content_dir / image.src.lstrip("/")).resolve()
     if not target.is_relative_to(content_dir.resolve()) or not target.is_file():
         read.report(node, f"image '{image.src}' not found in the content folder",
-                     "paths are relative to the content folder, e.g. /images/photo.jpg")
-    if not image.alt:
-        read.report(node, "image has no 'alt' text", "describe the picture for readers who cannot see it",
-                     "warning")
+                    "paths are relative to the content folder, e.g. /images/photo.jpg")
+        return image
+    size = dimensions(target)
+    return replace(image, width=size[0], height=size[1]) if size else image
 
 
 def _body(md: Markdown, document: meta.Document, config: Config, problems: list[Problem]) -> tuple[str, int]:

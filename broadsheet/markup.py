@@ -19,7 +19,7 @@ _ALLOWED_TAGS = nh3.ALLOWED_TAGS | {"figure", "figcaption", "picture", "source",
 _ALLOWED_ATTRIBUTES = {
     "*": {"class", "id", "title", "lang", "dir"},
     "a": {"href", "rel", "name"},
-    "img": {"src", "alt", "width", "height", "loading"},
+    "img": {"src", "alt", "width", "height", "loading", "decoding"},
     "source": {"src", "srcset", "type", "media"},
     "video": {"src", "controls", "poster", "width", "height"},
     "audio": {"src", "controls"},
@@ -61,7 +61,8 @@ def to_html(md: Markdown, source: str, raw_html: str) -> str:
 
 
 class _BasePath(Extension):
-    """Prefix root-relative links and images (`/images/x.svg`) with the site's base path."""
+    """Prefix root-relative links and images (`/images/x.svg`) with the site's base path; body pictures
+    load lazily."""
 
     def __init__(self, base_path: str) -> None:
         super().__init__()
@@ -88,6 +89,9 @@ class _BasePathProcessor(Treeprocessor):
         self.base_path = base_path
 
     def run(self, root: etree.Element) -> None:
+        for image in root.iter("img"):
+            image.set("loading", image.get("loading", "lazy"))
+            image.set("decoding", "async")
         if self.base_path == "/":
             return
         for element in root.iter():

@@ -1,0 +1,52 @@
+"""Picture sizes from file headers, so pages reserve the right space before a picture loads."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import pytest
+
+from broadsheet.images import dimensions
+
+
+def png(width: int, height: int) -> bytes:
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = b"IHDR" + header
+    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(header)) + chunk
+            + struct.pack(">I", zlib.crc32(chunk)) + b"\0" * 16)
+
+
+def jpeg(width: int, height: int) -> bytes:
+    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\0" + b"\0" * 9
+    sof = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
+    return b"\xff\xd8" + app0 + sof + b"\xff\xd9"
+
+
+@pytest.mark.parametrize(("data", "size"), [
+    (png(640, 480), (640, 480)),
+    (b"GIF89a" + struct.pack("<HH", 300, 200) + b"\0" * 10, (300, 200)),
+    (jpeg(1024, 683), (1024, 683)),
+    (b"RIFF\0\0\0\0WEBPVP8X" + b"\0" * 8 + (799).to_bytes(3, "little") + (599).to_bytes(3, "little"), (800, 600)),
+    (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="120px" height="80">', (120, 80)),
+    (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1200 675"><rect/></svg>', (1200, 675)),
+    (b"not a picture at all", None),
+    (b"\x89PNG\r\n\x1a\n", None),
+])
+def test_dimensions(tmp_path, data, size):
+    path = tmp_path / "picture"
+    path.write_bytes(data)
+    assert dimensions(path) == size
+
+
+def test_article_figure_uses_the_real_size(make_site, cli):
+    from .conftest import article
+
+    root = make_site({"content/images/tall.png": png(600, 900),
+                      "content/articles/news/a.md": article("Tall picture", image="{src: /images/tall.png, alt: A "
+                                                                                   "lighthouse}",
+                                                            body="![Map](/images/tall.png)")})
+    assert cli("build", "--config", root / "pyproject.toml").code == 0
+    html = (root / "site/2024/03/tall-picture/index.html").read_text()
+    assert 'alt="A lighthouse" width="600" height="900"' in html
+    assert '<img alt="Map" decoding="async" loading="lazy" src="/images/tall.png">' in html
