@@ -347,12 +347,13 @@ def _image(read: meta.Reader, content_dir: Path) -> Image | None:
 
 def _check_image_src(read: meta.Reader, node, image: Image, content_dir: Path) -> Image:
     """Report a missing or unsafe picture; return the image with its pixel size when the file has one."""
+    if not is_local(image.src) and not image.src.startswith(("https://", "http://")):
+        read.report(node, f"image src '{image.src}' must be a file in content/ or an http(s) URL")
+        return image
     if not image.alt:
         read.report(node, "image has no 'alt' text", "describe the picture for readers who cannot see it",
                     "warning")
     if not is_local(image.src):
-        if not image.src.startswith(("https://", "http://")):
-            read.report(node, f"image src '{image.src}' must be a file in content/ or an http(s) URL")
         return image
     target = (content_dir / image.src.lstrip("/")).resolve()
     if not target.is_relative_to(content_dir.resolve()) or not target.is_file():
