@@ -40,6 +40,7 @@ class Config:
     import_day_first: bool = True
     import_furniture: tuple[str, ...] = ()
     root: Path = Path(".")
+    file: str = "pyproject.toml"
 
     @property
     def base_path(self) -> str:
@@ -52,7 +53,7 @@ class Config:
         return ZoneInfo(self.timezone)
 
 
-_SETTINGS = {f.name: f for f in fields(Config) if f.name != "root"}
+_SETTINGS = {f.name: f for f in fields(Config) if f.name not in ("root", "file")}
 _TYPES: dict[str, type] = {"per_page": int, "home_per_section": int, "sections": dict, "import_day_first": bool,
                            "import_furniture": list}
 
@@ -81,7 +82,7 @@ def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
     problems = _check(settings, text, shown)
     if problems:
         raise BuildError(problems)
-    return _normalise(Config(**settings, root=path.parent.resolve()))
+    return _normalise(Config(**settings, root=path.parent.resolve(), file=shown))
 
 
 def _check(settings: dict[str, Any], text: str, shown: str) -> list[Problem]:

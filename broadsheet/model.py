@@ -172,7 +172,18 @@ def make_site(config: Config, content: Content, now: datetime, drafts: bool, fut
     site = Site(config, articles, pages, sections, tags, authors, listings, content.assets, archives, feeds,
                 most_read, now, related(articles), near)
     _check_collisions(site, problems)
+    _check_config_files(site, problems)
     return site
+
+
+def _check_config_files(site: Site, problems: list[Problem]) -> None:
+    """`logo` and `default_image` must name a file the site publishes (or a full URL)."""
+    published = {asset.path for asset in site.assets}
+    for key in ("logo", "default_image"):
+        value = getattr(site.config, key)
+        if value and "://" not in value and value.lstrip("/") not in published:
+            problems.append(Problem(site.config.file, 0, 0, f"setting '{key}': no file '{value}' in content/ or "
+                                    "layouts/static/", "e.g. images/logo.png for content/images/logo.png"))
 
 
 def _page_urls(pages: tuple[Page, ...], listings: tuple[Listing, ...]) -> set[str]:

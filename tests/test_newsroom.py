@@ -196,3 +196,13 @@ def test_json_ld_escapes_script_breaking_text(make_site):
     html = next(out.glob("2024/03/*/index.html")).read_text()
     script = html.split('<script type="application/ld+json">')[1].split("</script>")[0]
     assert "<" not in script and json.loads(script)["headline"] == "</script><script>alert(1)</script>"
+
+
+def test_logo_and_share_image_must_exist(make_site):
+    config = ('[tool.broadsheet]\ntitle = "G"\nbase_url = "https://e.org/"\nlogo = "images/nope.png"\n'
+              'default_image = "static/favicon.svg"\n')
+    root = make_site({"content/articles/news/a.md": article()}, config)
+    with pytest.raises(BuildError) as caught:
+        build(Options(config=root / "pyproject.toml", now=NOW))
+    assert [p.message for p in caught.value.problems] == [
+        "setting 'logo': no file 'images/nope.png' in content/ or layouts/static/"]
