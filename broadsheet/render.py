@@ -41,6 +41,7 @@ def make_environment(site: Site, layouts: Path, problems: list[Problem]) -> jinj
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,
     )
     base_path = site.config.base_path
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(site.config.base_url))
