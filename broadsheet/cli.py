@@ -111,6 +111,7 @@ def add_build_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", metavar="URL", help="override base_url, e.g. https://example.org/news/")
     parser.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
     parser.add_argument("--future", action="store_true", help="include articles dated in the future")
+    parser.add_argument("--fresh", action="store_true", help="ignore the cache: a cold build")
     loudness = parser.add_mutually_exclusive_group()
     loudness.add_argument("--quiet", "-q", action="store_true", help="print errors only")
     loudness.add_argument("--verbose", "-v", action="store_true", help="print more detail, with tracebacks")
@@ -119,7 +120,7 @@ def add_build_flags(parser: argparse.ArgumentParser) -> None:
 def options_from(args: argparse.Namespace) -> Options:
     """Build options from parsed flags."""
     return Options(config=args.config, content=args.content, layouts=args.layouts, out=args.out,
-                   base_url=args.base_url, drafts=args.drafts, future=args.future)
+                   base_url=args.base_url, drafts=args.drafts, future=args.future, fresh=args.fresh)
 
 
 def run_build(args: argparse.Namespace) -> int:

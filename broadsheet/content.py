@@ -11,13 +11,13 @@ from html import unescape
 from pathlib import Path, PurePosixPath
 
 import yaml
-from markdown import Markdown
 
 from . import meta
+from .cache import Cache
 from .config import Config
 from .errors import Problem, display_path
 from .images import dimensions
-from .markup import is_local, make_markdown, to_html
+from .markup import is_local, render_bodies
 from .slugs import slug_problem, slugify
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -145,35 +145,80 @@ class Content:
     pageviews: tuple[PageView, ...] | None = None
 
 
-def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Problem]) -> Content:
-    """Read every file under content_dir; report each problem into problems."""
-    md = make_markdown(config)
-    articles, pages, profiles, assets = [], [], [], []
+def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Problem],
+         cache: Cache | None = None, jobs: int = 1) -> Content:
+    """Read every file under content_dir (from the cache when its bytes are unchanged); report problems."""
+    records: dict[str, list] = {"articles": [], "pages": [], "authors": []}
+    assets, fresh = [], []
     for path in _files(content_dir, config.root, problems):
         rel = PurePosixPath(path.relative_to(content_dir).as_posix())
         kind = rel.parts[0] if len(rel.parts) > 1 else ""
-        if path.suffix != ".md" or kind not in ("articles", "pages", "authors"):
+        if path.suffix != ".md" or kind not in records:
             if kind not in _DATA_FOLDERS:
                 assets.append(Asset(path, str(rel)))
             continue
-        before = len(problems)
-        document = _read(path, config.root, problems)
-        if document is None:
-            continue
-        if kind == "articles":
-            record = _article(config, md, document, rel, content_dir, problems)
-        elif kind == "pages":
-            record = _page(config, md, document, rel, problems)
+        data = path.read_bytes()
+        key = cache.key(str(rel), data) if cache else ""
+        hit = cache.get(key) if cache else None
+        if hit is not None and _unchanged(hit[2]):
+            record, found, _ = hit
         else:
-            record = _profile(md, document, rel, config, problems)
-        if record is not None and not any(p.severity == "error" for p in problems[before:]):
-            {"articles": articles, "pages": pages, "authors": profiles}[kind].append(record)
+            found = []
+            fresh.append((kind, rel, key, _read(path, data, config.root, found), found))
+            continue
+        problems.extend(found)
+        if record is not None:
+            records[kind].append(record)
+    bodies = iter(render_bodies(config, [document.body for *_, document, _ in fresh if document], jobs))
+    for kind, rel, key, document, found in fresh:
+        record = _record(kind, config, document, rel, content_dir, next(bodies), found) if document else None
+        if any(p.severity == "error" for p in found):
+            record = None
+        if cache:
+            cache.put(key, (record, found, _dependencies(document, content_dir)))
+        problems.extend(found)
+        if record is not None:
+            records[kind].append(record)
     if static_dir.is_dir():
         assets += [Asset(p, "static/" + p.relative_to(static_dir).as_posix())
                    for p in _files(static_dir, config.root, problems)]
     views = content_dir / "data" / "pageviews.csv"
     pageviews = _pageviews(views, display_path(views, config.root), problems) if views.is_file() else None
-    return Content(tuple(articles), tuple(pages), tuple(profiles), tuple(assets), pageviews)
+    ordered = {kind: tuple(sorted(found, key=lambda r: r.source)) for kind, found in records.items()}
+    return Content(ordered["articles"], ordered["pages"], ordered["authors"], tuple(assets), pageviews)
+
+
+def _record(kind: str, config: Config, document: meta.Document, rel: PurePosixPath, content_dir: Path,
+            body: tuple[str, str], problems: list[Problem]):
+    """The record a document makes, by the folder it is in."""
+    if kind == "articles":
+        return _article(config, document, rel, content_dir, body, problems)
+    if kind == "pages":
+        return _page(document, rel, body, problems)
+    return _profile(document, rel, body, problems)
+
+
+def _dependencies(document: meta.Document | None, content_dir: Path) -> tuple[tuple[str, tuple | None], ...]:
+    """Other files a record was made from (its picture, whose size it carries), with their state."""
+    node = document.fields.get("image") if document else None
+    parts = meta.mapping(node.node) if node else None
+    src = meta.text(parts["src"]) if parts and "src" in parts else meta.text(node.node) if node else None
+    if not src or not is_local(src):
+        return ()
+    target = content_dir / src.lstrip("/")
+    return ((str(target), _state(target)),)
+
+
+def _unchanged(dependencies: tuple[tuple[str, tuple | None], ...]) -> bool:
+    return all(_state(Path(path)) == state for path, state in dependencies)
+
+
+def _state(path: Path) -> tuple | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns)
 
 
 def _pageviews(path: Path, shown: str, problems: list[Problem]) -> tuple[PageView, ...]:
@@ -214,14 +259,13 @@ def _files(folder: Path, root: Path, problems: list[Problem]) -> list[Path]:
     return found
 
 
-def _read(path: Path, root: Path, problems: list[Problem]) -> meta.Document | None:
+def _read(path: Path, data: bytes, root: Path, problems: list[Problem]) -> meta.Document | None:
     shown = display_path(path, root)
-    size = path.stat().st_size
+    size = len(data)
     if size > MAX_FILE_BYTES:
         problems.append(Problem(shown, message=f"file is larger than the {MAX_FILE_BYTES // 2**20} MB limit "
                                 f"({size / 2**20:.1f} MB)"))
         return None
-    data = path.read_bytes()
     if not data.strip():
         problems.append(Problem(shown, 1, 1, "file is empty", "give it front matter with a title"))
         return None
@@ -236,8 +280,8 @@ def _read(path: Path, root: Path, problems: list[Problem]) -> meta.Document | No
     return meta.parse(shown, text, problems)
 
 
-def _article(config: Config, md: Markdown, document: meta.Document, rel: PurePosixPath,
-             content_dir: Path, problems: list[Problem]) -> Article | None:
+def _article(config: Config, document: meta.Document, rel: PurePosixPath, content_dir: Path,
+             body: tuple[str, str], problems: list[Problem]) -> Article | None:
     read = meta.Reader(document, ARTICLE_KEYS, problems)
     title = read.text("title", required=True)
     date = read.moment("date", config, required=True)
@@ -251,7 +295,7 @@ def _article(config: Config, md: Markdown, document: meta.Document, rel: PurePos
     section = slugify(read.text("section") or folder)
     slug = _slug(read, title)
     image = _image(read, content_dir)
-    html, words = _body(md, document, config, problems)
+    html, words = _body(document, body, problems)
     flags = read.flag("draft"), read.flag("featured")
     description, tags, lang = read.text("description"), read.texts("tags"), read.text("lang")
     expires, corrections = read.moment("expires", config), _corrections(read, config)
@@ -293,21 +337,21 @@ def summarise(html: str) -> str:
     return text[:SUMMARY_CHARACTERS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
-def _page(config: Config, md: Markdown, document: meta.Document, rel: PurePosixPath,
+def _page(document: meta.Document, rel: PurePosixPath, body: tuple[str, str],
           problems: list[Problem]) -> Page | None:
     read = meta.Reader(document, PAGE_KEYS, problems)
     title = read.text("title", required=True)
     slug = _slug(read, rel.stem if rel.stem != "index" else title)
-    html, _ = _body(md, document, config, problems)
+    html, _ = _body(document, body, problems)
     description, draft, lang = read.text("description"), read.flag("draft"), read.text("lang")
     return Page(document.path, title, description, slug, draft, lang, html)
 
 
-def _profile(md: Markdown, document: meta.Document, rel: PurePosixPath, config: Config,
+def _profile(document: meta.Document, rel: PurePosixPath, body: tuple[str, str],
              problems: list[Problem]) -> Profile | None:
     read = meta.Reader(document, PROFILE_KEYS, problems)
     name = read.text("name", required=True)
-    html, _ = _body(md, document, config, problems)
+    html, _ = _body(document, body, problems)
     role, photo = read.text("role"), read.text("photo")
     return Profile(document.path, rel.stem, name, role, photo, html)
 
@@ -364,15 +408,9 @@ def _check_image_src(read: meta.Reader, node, image: Image, content_dir: Path) -
     return replace(image, width=size[0], height=size[1]) if size else image
 
 
-def _body(md: Markdown, document: meta.Document, config: Config, problems: list[Problem]) -> tuple[str, int]:
-    try:
-        html = to_html(md, document.body, config.raw_html)
-    except RecursionError:
-        problems.append(Problem(document.path, document.body_line, 0,
-                                "markdown rendering failed: nesting too deep"))
-        return "", 0
-    except Exception as exc:  # noqa: BLE001 -- Python-Markdown raises anything on odd input
-        problems.append(Problem(document.path, document.body_line, 0,
-                                f"markdown rendering failed: {type(exc).__name__}: {exc}"))
+def _body(document: meta.Document, body: tuple[str, str], problems: list[Problem]) -> tuple[str, int]:
+    html, error = body
+    if error:
+        problems.append(Problem(document.path, document.body_line, 0, error))
         return "", 0
     return html, len(re.findall(r"\w+", document.body))

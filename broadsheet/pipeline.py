@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +11,7 @@ from pathlib import Path
 from time import perf_counter
 
 from . import search
+from .cache import Cache, forget
 from .config import Config, load_config
 from .content import load
 from .errors import BuildError, Problem, display_path, fail_if_errors
@@ -32,6 +34,8 @@ class Options:
     drafts: bool = False
     future: bool = False
     now: datetime | None = None
+    fresh: bool = False
+    jobs: int = os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,13 @@ def build(options: Options, progress: Progress | None = None) -> Summary:
     config = load_config(options.config, {"base_url": options.base_url})
     content_dir, layouts, out = folders(config, options)
     check_output_folder(out, protected=(config.root, content_dir, layouts))
-    content = load(config, content_dir, layouts / "static", problems)
+    cache_path = out.parent / f".{out.name}.cache"
+    if options.fresh:
+        forget(cache_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cache = Cache(cache_path, config)
+    content = load(config, content_dir, layouts / "static", problems, cache, options.jobs)
+    cache.save()
     now = options.now or datetime.now(config.zone)
     site = make_site(config, content, now, options.drafts, options.future, problems)
     env = make_environment(site, layouts, problems)

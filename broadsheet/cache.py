@@ -1,0 +1,70 @@
+"""A persistent cache of what reading a source file produced, keyed by the file's bytes and the settings.
+
+It lives beside the output folder (`.site.cache`), so a rebuild neither re-parses nor re-renders a file
+whose bytes did not change. Any change of configuration or of Broadsheet's version changes every key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .config import Config
+
+_SCHEMA = "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL)"
+
+
+class Cache:
+    """Entries by key in one SQLite file; entries not used by a build are dropped when it saves."""
+
+    def __init__(self, path: Path, config: Config) -> None:
+        self.path = path
+        self.fingerprint = hashlib.sha256(f"{__version__}\n{config!r}".encode()).hexdigest()
+        self.used: set[str] = set()
+        self.new: dict[str, bytes] = {}
+        try:
+            self.db = sqlite3.connect(path)
+            self.db.execute(_SCHEMA)
+        except sqlite3.DatabaseError:  # a damaged cache is thrown away, never trusted
+            path.unlink(missing_ok=True)
+            self.db = sqlite3.connect(path)
+            self.db.execute(_SCHEMA)
+
+    def key(self, name: str, data: bytes) -> str:
+        """The key of a source: its name, its bytes and everything that shapes what it becomes."""
+        return hashlib.sha256(self.fingerprint.encode() + b"\0" + name.encode() + b"\0" + data).hexdigest()
+
+    def get(self, key: str) -> Any | None:
+        """The value stored under key, or None."""
+        try:
+            row = self.db.execute("SELECT value FROM entries WHERE key = ?", (key,)).fetchone()
+            value = pickle.loads(row[0]) if row else None
+        except (sqlite3.DatabaseError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+            return None
+        if value is not None:
+            self.used.add(key)
+        return value
+
+    def put(self, key: str, value: Any) -> None:
+        """Store value under key when the build saves."""
+        self.used.add(key)
+        self.new[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def save(self) -> None:
+        """Write new entries and drop those this build did not use, in one transaction."""
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)", self.new.items())
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
+            self.db.execute("DELETE FROM used")
+            self.db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in self.used))
+            self.db.execute("DELETE FROM entries WHERE key NOT IN (SELECT key FROM used)")
+        self.db.close()
+
+
+def forget(path: Path) -> None:
+    """Delete the cache (a --fresh build)."""
+    path.unlink(missing_ok=True)
