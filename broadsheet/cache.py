@@ -15,7 +15,8 @@ from typing import Any
 from . import __version__
 from .config import Config
 
-_SCHEMA = "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL)"
+_SCHEMA = ("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL);"
+           "CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, signature TEXT NOT NULL)")
 
 
 class Cache:
@@ -28,15 +29,11 @@ class Cache:
         self.new: dict[str, bytes] = {}
         try:
             self.db = sqlite3.connect(path)
-            self.db.execute(_SCHEMA)
+            self.db.executescript(_SCHEMA)
         except sqlite3.DatabaseError:  # a damaged cache is thrown away, never trusted
             path.unlink(missing_ok=True)
             self.db = sqlite3.connect(path)
-            self.db.execute(_SCHEMA)
-
-    def key(self, name: str, data: bytes) -> str:
-        """The key of a source: its name, its bytes and everything that shapes what it becomes."""
-        return hashlib.sha256(self.fingerprint.encode() + b"\0" + name.encode() + b"\0" + data).hexdigest()
+            self.db.executescript(_SCHEMA)
 
     def get(self, key: str) -> Any | None:
         """The value stored under key, or None."""
@@ -54,6 +51,19 @@ class Cache:
         self.used.add(key)
         self.new[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
+    def signatures(self) -> dict[str, str]:
+        """What each output of the last successful build was made from (see signatures.py)."""
+        try:
+            return dict(self.db.execute("SELECT path, signature FROM outputs"))
+        except sqlite3.DatabaseError:
+            return {}
+
+    def save_signatures(self, signatures: dict[str, str]) -> None:
+        """Record the signatures of the build now in the output folder."""
+        with self.db:
+            self.db.execute("DELETE FROM outputs")
+            self.db.executemany("INSERT INTO outputs VALUES (?, ?)", signatures.items())
+
     def save(self) -> None:
         """Write new entries and drop those this build did not use, in one transaction."""
         with self.db:
@@ -62,7 +72,15 @@ class Cache:
             self.db.execute("DELETE FROM used")
             self.db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in self.used))
             self.db.execute("DELETE FROM entries WHERE key NOT IN (SELECT key FROM used)")
+
+    def close(self) -> None:
+        """Let go of the database file."""
         self.db.close()
+
+
+def source_key(fingerprint: str, name: str, data: bytes) -> str:
+    """The key of a source: its name, its bytes and everything that shapes what it becomes."""
+    return hashlib.sha256(fingerprint.encode() + b"\0" + name.encode() + b"\0" + data).hexdigest()
 
 
 def forget(path: Path) -> None:

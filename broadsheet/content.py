@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from . import meta
-from .cache import Cache
+from .cache import Cache, source_key
 from .config import Config
 from .errors import Problem, display_path
 from .images import dimensions
@@ -77,6 +77,7 @@ class Article:
     corrections: tuple[Correction, ...]
     id: str
     url: str = ""
+    digest: str = ""
 
     @property
     def modified(self) -> datetime | None:
@@ -102,6 +103,7 @@ class Page:
     lang: str
     html: str
     url: str = ""
+    digest: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ class Profile:
     role: str
     photo: str
     html: str
+    digest: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
                 assets.append(Asset(path, str(rel)))
             continue
         data = path.read_bytes()
-        key = cache.key(str(rel), data) if cache else ""
+        key = source_key(cache.fingerprint if cache else "", str(rel), data)
         hit = cache.get(key) if cache else None
         if hit is not None and _unchanged(hit[2]):
             record, found, _ = hit
@@ -172,10 +175,13 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
     bodies = iter(render_bodies(config, [document.body for *_, document, _ in fresh if document], jobs))
     for kind, rel, key, document, found in fresh:
         record = _record(kind, config, document, rel, content_dir, next(bodies), found) if document else None
+        dependencies = _dependencies(document, content_dir)
         if any(p.severity == "error" for p in found):
             record = None
+        elif record is not None:
+            record = replace(record, digest=source_key(key, repr(dependencies), b""))
         if cache:
-            cache.put(key, (record, found, _dependencies(document, content_dir)))
+            cache.put(key, (record, found, dependencies))
         problems.extend(found)
         if record is not None:
             records[kind].append(record)

@@ -55,7 +55,6 @@ class Summary:
 def build(options: Options, progress: Progress | None = None) -> Summary:
     """Build the site described by options into its output folder, atomically."""
     started = perf_counter()
-    problems: list[Problem] = []
     config = load_config(options.config, {"base_url": options.base_url})
     content_dir, layouts, out = folders(config, options)
     check_output_folder(out, protected=(config.root, content_dir, layouts))
@@ -64,6 +63,15 @@ def build(options: Options, progress: Progress | None = None) -> Summary:
         forget(cache_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     cache = Cache(cache_path, config)
+    try:
+        return _build(options, config, content_dir, layouts, out, cache, progress, started)
+    finally:
+        cache.close()
+
+
+def _build(options: Options, config: Config, content_dir: Path, layouts: Path, out: Path, cache: Cache,
+           progress: Progress | None, started: float) -> Summary:
+    problems: list[Problem] = []
     content = load(config, content_dir, layouts / "static", problems, cache, options.jobs)
     cache.save()
     now = options.now or datetime.now(config.zone)
@@ -71,8 +79,11 @@ def build(options: Options, progress: Progress | None = None) -> Summary:
     env = make_environment(site, layouts, problems)
     fail_if_errors(problems)
     total = 12 + len(site.feeds) + len(site.articles) + len(site.pages) + len(site.listings)
-    outputs = itertools.chain(render(site, env, layouts, problems), search.index(site))
+    before = {path: sig for path, sig in cache.signatures().items() if (out / path).is_file()}
+    after: dict[str, str] = {}
+    outputs = itertools.chain(render(site, env, layouts, problems, before, after), search.index(site))
     files = write(_counted(outputs, total, progress), site.assets, out, problems)
+    cache.save_signatures(after)
     return Summary(len(site.articles), len(site.pages), len(site.listings), len(site.assets), files,
                    round((perf_counter() - started) * 1000), out, tuple(problems))
 

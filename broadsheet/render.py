@@ -16,6 +16,7 @@ import jinja2
 
 from .errors import Problem, display_path
 from .model import FIXED_PAGES, Site, output_path
+from .signatures import page_signature, site_signature
 
 RTL_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"}
 REQUIRED_LAYOUTS = ("base.html", "article.html", "page.html", "index.html", "list.html", "404.html", "tags.html",
@@ -26,10 +27,10 @@ _LINK = re.compile(r'(\s(?:href|src)=")([^"]*)"')
 
 @dataclass(frozen=True)
 class Output:
-    """One file of the finished site."""
+    """One file of the finished site; data None means "as in the previous build"."""
 
     path: str
-    data: bytes
+    data: bytes | None
 
 
 def make_environment(site: Site, layouts: Path, problems: list[Problem]) -> jinja2.Environment:
@@ -100,10 +101,22 @@ def _compile_all(env: jinja2.Environment, layouts: Path, problems: list[Problem]
             problems.append(Problem(shown, exc.lineno or 0, 0, exc.message or "syntax error"))
 
 
-def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Problem]) -> Iterator[Output]:
-    """Every page of the site, rendered; template errors are reported once per template line."""
+def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Problem],
+           before: dict[str, str] | None = None, after: dict[str, str] | None = None) -> Iterator[Output]:
+    """Every page of the site; a page whose signature is in `before` (and still on disk) is not rendered again.
+
+    The signatures of this build go into `after`. Template errors are reported once per template line.
+    """
     seen: dict[tuple[str, int, str], int] = {}
+    shared = site_signature(site, layouts)
     for template, url, source, context in _pages(site):
+        signature = page_signature(shared, template, context, site)
+        path = output_path(url)
+        if signature and after is not None:
+            after[path] = signature
+        if signature and before and before.get(path) == signature:
+            yield Output(path, None)
+            continue
         try:
             html = env.get_template(template).render(context)
         except Exception as exc:  # noqa: BLE001 -- layouts are user code; any failure is theirs

@@ -6,7 +6,9 @@ import contextlib
 import ctypes
 import os
 import shutil
+import subprocess
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -39,14 +41,18 @@ def check_output_folder(out: Path, protected: Iterable[Path]) -> None:
 
 
 def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problems: list[Problem]) -> int:
-    """Write every output and asset into a staging folder, then replace out with it; returns files written."""
+    """Write every output and asset into a staging folder, then replace out with it; returns files written.
+
+    A file whose bytes are as in the previous build is linked from it, not written, so it keeps its mtime.
+    """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with _locked(out):
         _remove_leftovers(out)
         stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        previous = out if (out / MARKER).is_file() else None
         try:
-            count = _fill(stage, outputs, assets)
+            count = _fill(stage, outputs, assets, previous)
             fail_if_errors(problems)
             (stage / MARKER).write_text("This folder is written by Broadsheet; it is replaced on every build.\n")
             stage.chmod(0o755)
@@ -57,20 +63,53 @@ def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problem
     return count
 
 
-def _fill(stage: Path, outputs: Iterator[Output], assets: Iterable[Asset]) -> int:
+def _fill(stage: Path, outputs: Iterator[Output], assets: Iterable[Asset], previous: Path | None) -> int:
     count = 0
     made: set[Path] = set()
     for output in outputs:
         target = _inside(stage, output.path)
         _mkdir(target.parent, made)
-        target.write_bytes(output.data)
-        count += 1
+        old = previous / output.path if previous else None
+        if old is None or not _same_bytes(old, output.data) or not _linked(old, target):
+            if output.data is None:
+                raise BuildError([Problem(output.path, message="missing from the previous build; run with --fresh")])
+            target.write_bytes(output.data)
+            count += 1
     for asset in assets:
         target = _inside(stage, asset.path)
         _mkdir(target.parent, made)
-        shutil.copyfile(asset.source, target)
-        count += 1
+        old = previous / asset.path if previous else None
+        if old is None or _state(old) != _state(asset.source) or not _linked(old, target):
+            shutil.copy2(asset.source, target)
+            count += 1
     return count
+
+
+def _same_bytes(old: Path, data: bytes | None) -> bool:
+    """True when old holds exactly data (None: the caller knows it is unchanged)."""
+    if data is None:
+        return True
+    try:
+        return old.stat().st_size == len(data) and old.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _linked(old: Path, target: Path) -> bool:
+    """Hard-link the previous build's file into the stage (same file, same mtime); False when impossible."""
+    try:
+        os.link(old, target)
+    except OSError:
+        return False
+    return True
+
+
+def _state(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns)
 
 
 def _mkdir(folder: Path, made: set[Path]) -> None:
@@ -92,17 +131,27 @@ def _swap(stage: Path, out: Path) -> None:
     if not out.exists():
         os.rename(stage, out)
         return
+    old = out.with_name(f".{out.name}.old-{os.getpid()}-{time.monotonic_ns()}")
     if _exchange(stage, out):
-        shutil.rmtree(stage, ignore_errors=True)
-        return
-    old = out.with_name(f".{out.name}.old-{os.getpid()}")
-    os.rename(out, old)
-    try:
-        os.rename(stage, out)
-    except OSError:
-        os.rename(old, out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+        os.rename(stage, old)
+    else:
+        os.rename(out, old)
+        try:
+            os.rename(stage, out)
+        except OSError:
+            os.rename(old, out)
+            raise
+    _discard(old)
+
+
+def _discard(folder: Path) -> None:
+    """Delete the previous build: in the background where `rm` exists (the next build cleans up otherwise)."""
+    rm = shutil.which("rm")
+    if rm and os.name == "posix":
+        subprocess.Popen([rm, "-rf", "--", str(folder)], start_new_session=True,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _exchange(a: Path, b: Path) -> bool:

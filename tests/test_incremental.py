@@ -1,0 +1,106 @@
+"""Rebuilds reuse the cache and the previous output, and always equal a cold build of the same input."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from broadsheet.pipeline import Options, build
+
+from .conftest import article, snapshot, write_files
+
+NOW = datetime(2024, 6, 1, 12, 0, tzinfo=ZoneInfo("Europe/London"))
+TAGS = ["trams", "parks", "budget", "harbour", "schools"]
+SECTIONS = ["news", "sport", "culture"]
+
+
+def story(rng: random.Random, n: int) -> str:
+    tags = "[" + ", ".join(rng.sample(TAGS, rng.randint(0, 3))) + "]"
+    return article(f"Story {n} {rng.choice(['opens', 'closes', 'grows'])}", f"2024-0{rng.randint(1, 5)}-"
+                   f"{rng.randint(10, 28)} {rng.randint(10, 23)}:00", authors=f"[{rng.choice(['Ann Lee', 'Bo Chen'])}]",
+                   tags=tags, body=f"Paragraph {rng.random()} for story {n}.")
+
+
+def both(root: Path, tmp: Path, step: int) -> None:
+    """Build incrementally into site/ and cold into a fresh folder; the two must be identical."""
+    build(Options(config=root / "pyproject.toml", now=NOW, jobs=1))
+    cold = tmp / f"cold-{step}"
+    build(Options(config=root / "pyproject.toml", now=NOW, out=cold, fresh=True, jobs=1))
+    assert snapshot(root / "site") == snapshot(cold), f"step {step}"
+
+
+def test_random_edits_match_a_cold_build(make_site, tmp_path):
+    rng = random.Random(7)
+    files = {f"content/articles/{rng.choice(SECTIONS)}/s{n}.md": story(rng, n) for n in range(12)}
+    root = make_site(files)
+    both(root, tmp_path, 0)
+    for step in range(1, 13):
+        paths = sorted((root / "content/articles").rglob("*.md"))
+        edit = step % 6
+        target = rng.choice(paths)
+        if edit == 0:
+            write_files(root, {f"content/articles/{rng.choice(SECTIONS)}/new{step}.md": story(rng, 100 + step)})
+        elif edit == 1:
+            target.unlink()
+        elif edit == 2:
+            target.write_text(target.read_text().replace("title: Story", "title: Retitled story", 1))
+        elif edit == 3:
+            text = target.read_text()
+            target.write_text(text.replace("date: 2024-", "date: 2023-", 1))
+        elif edit == 4:
+            target.write_text(target.read_text().replace("tags: [", "tags: [ferries, ", 1))
+        else:
+            card = root / "layouts/partials/card.html"
+            card.write_text(card.read_text().replace('class="card-meta">', f'class="card-meta" data-v="{step}">'))
+        both(root, tmp_path, step)
+
+
+def test_unchanged_files_keep_their_mtime_and_edits_touch_only_their_pages(make_site):
+    root = make_site({"content/articles/news/a.md": article("Alpha", "2024-05-01"),
+                      "content/articles/sport/b.md": article("Beta", "2024-05-02")})
+    build(Options(config=root / "pyproject.toml", now=NOW))
+    site = root / "site"
+    before = {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
+    a = root / "content/articles/news/a.md"
+    a.write_text(a.read_text().replace("Some words.", "Other words."))
+    build(Options(config=root / "pyproject.toml", now=NOW))
+    changed = sorted(p.relative_to(site).as_posix() for p in site.rglob("*")
+                     if p.is_file() and p.stat().st_mtime_ns != before.get(p))
+    assert "2024/05/alpha/index.html" in changed and "2024/05/beta/index.html" not in changed
+    assert "static/css/site.css" not in changed and "sport/index.html" not in changed
+
+
+def test_config_layout_and_version_changes_never_serve_stale_output(make_site, monkeypatch):
+    root = make_site({"content/articles/news/a.md": article("Alpha", "2024-05-01")})
+    page = root / "site/2024/05/alpha/index.html"
+    build(Options(config=root / "pyproject.toml", now=NOW))
+    config = root / "pyproject.toml"
+    config.write_text(config.read_text().replace('title = "The Test Gazette"', 'title = "The New Gazette"'))
+    build(Options(config=config, now=NOW))
+    assert "The New Gazette" in page.read_text()
+    base = root / "layouts/base.html"
+    base.write_text(base.read_text().replace("<body>", '<body data-layout="2">'))
+    build(Options(config=config, now=NOW))
+    assert 'data-layout="2"' in page.read_text()
+    import broadsheet
+    import broadsheet.cache
+    import broadsheet.signatures
+    monkeypatch.setattr(broadsheet.cache, "__version__", "9.9.9")
+    monkeypatch.setattr(broadsheet.signatures, "__version__", "9.9.9")
+    page.write_text("stale")  # a page that a new version would not trust from the old build
+    build(Options(config=config, now=NOW))
+    assert page.read_text() != "stale" and broadsheet.__version__ != "9.9.9"
+
+
+def test_a_changed_picture_updates_the_size_in_the_page(make_site):
+    from .test_images import png
+
+    root = make_site({"content/images/p.png": png(400, 300),
+                      "content/articles/news/a.md": article("Alpha", "2024-05-01",
+                                                            image="{src: /images/p.png, alt: A pier}")})
+    build(Options(config=root / "pyproject.toml", now=NOW))
+    (root / "content/images/p.png").write_bytes(png(800, 200))
+    build(Options(config=root / "pyproject.toml", now=NOW))
+    assert 'width="800" height="200"' in (root / "site/2024/05/alpha/index.html").read_text()
