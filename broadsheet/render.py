@@ -131,7 +131,8 @@ def _pages(site: Site) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
                           ("tags.html", "/tags/"), ("authors.html", "/authors/"), ("archive.html", "/archive/"),
                           ("sitemap.xml", "/sitemap.xml"), ("news-sitemap.xml", "/news-sitemap.xml"),
                           ("robots.txt", "/robots.txt")):
-        yield template, url, FIXED_PAGES[url], _context(is_home=url == "/", is_listing=url.endswith("/"))
+        current = url.strip("/") if url.endswith("/") else ""
+        yield template, url, FIXED_PAGES[url], _context(current, url == "/", url.endswith("/"))
     for feed in site.feeds:
         yield "feed.xml", feed.url, f"the feed {feed.url}", _context(feed=feed)
     yield "rss.xml", "/rss.xml", FIXED_PAGES["/rss.xml"], _context(feed=site.feeds[0])

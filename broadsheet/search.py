@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from html import unescape
 
 from .model import Site
-from .render import Output
+from .render import Output, format_date
 
 DOCS_PER_SHARD = 1000
 SINGLE_FILE_LIMIT = 1024 * 1024
@@ -31,8 +31,8 @@ def words(text: str) -> list[str]:
 
 def index(site: Site) -> Iterator[Output]:
     """search/index.json (the manifest), search/docs-N.json and the term files."""
-    docs = [[a.url, a.title, a.description, site.section(a.section).name, a.date.date().isoformat()]
-            for a in site.articles]
+    docs = [[a.url, a.title, a.description, site.section(a.section).name, a.date.date().isoformat(),
+             format_date(a.date, site.config.date_format)] for a in site.articles]
     postings: dict[str, tuple[list[int], list[int]]] = {}
     for number, article in enumerate(site.articles):
         in_title = set(words(article.title))

@@ -38,7 +38,7 @@ def test_index_separates_title_and_body_matches(make_site):
     manifest = json.loads((folder / "index.json").read_text())
     assert manifest["count"] == 3 and manifest["terms"] == "terms.json" and manifest["letters"] == []
     docs = json.loads((folder / manifest["docs"][0]).read_text())
-    assert docs[0] == ["/2024/05/tram-depot-opens/", "Tram depot opens", "", "News", "2024-05-03"]
+    assert docs[0] == ["/2024/05/tram-depot-opens/", "Tram depot opens", "", "News", "2024-05-03", "3 May 2024"]
     terms = json.loads((folder / "terms.json").read_text())
     assert [undelta(lists) for lists in terms["depot"]] == [[0], [1]]
     assert terms["opening"] == [[], [2]] and "the" not in terms

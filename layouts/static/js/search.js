@@ -5,6 +5,8 @@
   "use strict";
   var form = document.querySelector(".search-form");
   if (!form || !window.fetch) return;
+  // With a query in the address, the archive links give way to the results before they arrive.
+  if (/[?&]q=[^&]/.test(location.search)) document.documentElement.classList.add("searching");
   var input = form.querySelector("input[name=q]");
   var status = document.getElementById("search-status");
   var list = document.getElementById("search-results");
@@ -93,7 +95,7 @@
         '<h2 class="card-title"><a href="' + escapeHtml(base + doc[0].replace(/^\//, "")) + '">' +
         highlight(doc[1], words) + "</a></h2>" +
         (doc[2] ? '<p class="card-standfirst">' + highlight(doc[2], words) + "</p>" : "") +
-        '<p class="card-meta"><time datetime="' + doc[4] + '">' + doc[4] + "</time></p>";
+        '<p class="card-meta"><time datetime="' + doc[4] + '">' + escapeHtml(doc[5] || doc[4]) + "</time></p>";
       list.appendChild(item);
     });
     status.textContent = found.length ? found.length + (found.length === 1 ? " story" : " stories") +
@@ -102,7 +104,13 @@
 
   function search(query) {
     var words = terms(query);
-    if (!words.length) { list.innerHTML = ""; status.textContent = ""; return Promise.resolve(); }
+    if (!words.length) {
+      list.innerHTML = "";
+      status.textContent = "";
+      document.documentElement.classList.remove("searching");
+      return Promise.resolve();
+    }
+    document.documentElement.classList.add("searching");
     status.textContent = "Searching…";
     return load(indexUrl.slice(folder.length)).then(function (m) {
       manifest = m;
