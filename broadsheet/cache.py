@@ -12,6 +12,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import jinja2
+import jinja2.bccache
+
 from . import __version__
 from .config import Config
 
@@ -51,6 +54,10 @@ class Cache:
         self.used.add(key)
         self.new[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
+    def templates(self) -> jinja2.BytecodeCache:
+        """Compiled layouts kept between builds (Jinja2 checks each against its source)."""
+        return _TemplateCache(self)
+
     def signatures(self) -> dict[str, str]:
         """What each output of the last successful build was made from (see signatures.py)."""
         try:
@@ -76,6 +83,19 @@ class Cache:
     def close(self) -> None:
         """Let go of the database file."""
         self.db.close()
+
+
+class _TemplateCache(jinja2.BytecodeCache):
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self.cache.get("jinja:" + bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.cache.put("jinja:" + bucket.key, bucket.bytecode_to_string())
 
 
 def source_key(fingerprint: str, name: str, data: bytes) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from html import unescape
 from pathlib import Path, PurePosixPath
+from time import perf_counter
 
 import yaml
 
@@ -149,7 +150,7 @@ class Content:
 
 
 def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Problem],
-         cache: Cache | None = None, jobs: int = 1) -> Content:
+         cache: Cache | None = None, jobs: int = 1, timings: dict[str, float] | None = None) -> Content:
     """Read every file under content_dir (from the cache when its bytes are unchanged); report problems."""
     records: dict[str, list] = {"articles": [], "pages": [], "authors": []}
     assets, fresh = [], []
@@ -172,7 +173,10 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
         problems.extend(found)
         if record is not None:
             records[kind].append(record)
+    started = perf_counter()
     bodies = iter(render_bodies(config, [document.body for *_, document, _ in fresh if document], jobs))
+    if timings is not None:
+        timings["markdown"] = perf_counter() - started
     for kind, rel, key, document, found in fresh:
         record = _record(kind, config, document, rel, content_dir, next(bodies), found) if document else None
         dependencies = _dependencies(document, content_dir)

@@ -50,6 +50,7 @@ class Summary:
     milliseconds: int
     out: Path
     warnings: tuple[Problem, ...]
+    timings: dict[str, int]
 
 
 def build(options: Options, progress: Progress | None = None) -> Summary:
@@ -66,26 +67,46 @@ def build(options: Options, progress: Progress | None = None) -> Summary:
     try:
         return _build(options, config, content_dir, layouts, out, cache, progress, started)
     finally:
+        if cache.used:  # the sources were read: keep what was learnt, even from a failed build
+            cache.save()
         cache.close()
 
 
 def _build(options: Options, config: Config, content_dir: Path, layouts: Path, out: Path, cache: Cache,
            progress: Progress | None, started: float) -> Summary:
     problems: list[Problem] = []
-    content = load(config, content_dir, layouts / "static", problems, cache, options.jobs)
-    cache.save()
+    timings: dict[str, float] = {}
+    content = load(config, content_dir, layouts / "static", problems, cache, options.jobs, timings)
+    timings["load"] = perf_counter() - started - timings["markdown"]
     now = options.now or datetime.now(config.zone)
     site = make_site(config, content, now, options.drafts, options.future, problems)
-    env = make_environment(site, layouts, problems)
+    env = make_environment(site, layouts, problems, cache.templates())
     fail_if_errors(problems)
+    timings["model"] = perf_counter() - started - timings["load"] - timings["markdown"]
     total = 12 + len(site.feeds) + len(site.articles) + len(site.pages) + len(site.listings)
     before = {path: sig for path, sig in cache.signatures().items() if (out / path).is_file()}
     after: dict[str, str] = {}
-    outputs = itertools.chain(render(site, env, layouts, problems, before, after), search.index(site))
+    pages = render(site, env, layouts, problems, before, after, timings)
+    outputs = itertools.chain(pages, _timed(search.index(site), timings, "search"))
+    writing = perf_counter()
     files = write(_counted(outputs, total, progress), site.assets, out, problems)
     cache.save_signatures(after)
+    timings["write"] = perf_counter() - writing - timings.get("render", 0.0) - timings["search"]
     return Summary(len(site.articles), len(site.pages), len(site.listings), len(site.assets), files,
-                   round((perf_counter() - started) * 1000), out, tuple(problems))
+                   round((perf_counter() - started) * 1000), out, tuple(problems),
+                   {stage: round(seconds * 1000) for stage, seconds in timings.items()})
+
+
+def _timed(outputs: Iterator[Output], timings: dict[str, float], stage: str) -> Iterator[Output]:
+    """Outputs as they come, with the time spent making them added to timings[stage]."""
+    timings.setdefault(stage, 0.0)
+    while True:
+        started = perf_counter()
+        output = next(outputs, None)
+        timings[stage] += perf_counter() - started
+        if output is None:
+            return
+        yield output
 
 
 def folders(config: Config, options: Options) -> tuple[Path, Path, Path]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
+from time import perf_counter
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,7 +34,8 @@ class Output:
     data: bytes | None
 
 
-def make_environment(site: Site, layouts: Path, problems: list[Problem]) -> jinja2.Environment:
+def make_environment(site: Site, layouts: Path, problems: list[Problem],
+                     bytecode: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
     """The Jinja2 environment over layouts/, with every template compiled up front."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(layouts),
@@ -43,6 +45,7 @@ def make_environment(site: Site, layouts: Path, problems: list[Problem]) -> jinj
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
+        bytecode_cache=bytecode,
     )
     base_path = site.config.base_path
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(site.config.base_url))
@@ -102,7 +105,8 @@ def _compile_all(env: jinja2.Environment, layouts: Path, problems: list[Problem]
 
 
 def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Problem],
-           before: dict[str, str] | None = None, after: dict[str, str] | None = None) -> Iterator[Output]:
+           before: dict[str, str] | None = None, after: dict[str, str] | None = None,
+           timings: dict[str, float] | None = None) -> Iterator[Output]:
     """Every page of the site; a page whose signature is in `before` (and still on disk) is not rendered again.
 
     The signatures of this build go into `after`. Template errors are reported once per template line.
@@ -117,11 +121,15 @@ def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Pr
         if signature and before and before.get(path) == signature:
             yield Output(path, None)
             continue
+        started = perf_counter()
         try:
             html = env.get_template(template).render(context)
         except Exception as exc:  # noqa: BLE001 -- layouts are user code; any failure is theirs
             _report(exc, template, layouts, source, seen, problems)
             continue
+        finally:
+            if timings is not None:
+                timings["render"] = timings.get("render", 0.0) + perf_counter() - started
         yield Output(output_path(url), html.encode("utf-8"))
 
 
