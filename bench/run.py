@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Broadsheet's benchmark: cold and incremental builds against the bare floor, in one run.
+
+bench/run.py [--articles 1000 10000] [--repeat 3] [--json bench/results.json]
+
+For each corpus size it measures, as the median of the repeats, each in its own process (peak RSS is that
+process's): a cold build (no cache, empty output), a warm rebuild with no change, and rebuilds after
+editing one article's body, one article's title, one layout and the CSS; and the floor (frontmatter +
+markdown + one template) in 1 and 2 processes. Every figure is also a ratio to the 2-process floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PROJECT = HERE.parent
+BUILD = """
+import json, sys, time
+from pathlib import Path
+from broadsheet.pipeline import Options, build
+site = Path(sys.argv[1])
+started = time.perf_counter()
+summary = build(Options(config=site / "pyproject.toml", layouts=site / "layouts", fresh=sys.argv[2] == "fresh"))
+print(json.dumps({"seconds": time.perf_counter() - started, "timings": summary.timings, "files": summary.files}))
+"""
+SCENARIOS = ("cold", "warm", "body", "title", "layout", "css")
+
+
+def measure(command: list[str]) -> tuple[str, float]:
+    """Run command; its standard output and its peak RSS in MiB."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, cwd=PROJECT, text=True)
+    output = process.stdout.read() if process.stdout else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        sys.exit(f"failed: {' '.join(command)}")
+    return output, usage.ru_maxrss / 1024
+
+
+def build_once(site: Path, fresh: bool) -> dict:
+    output, rss = measure([sys.executable, "-c", BUILD, str(site), "fresh" if fresh else "warm"])
+    result = json.loads(output)
+    result["rss"] = rss
+    return result
+
+
+def edit(site: Path, scenario: str, round_: int) -> None:
+    """Make the change a scenario is about (each round a different change, so nothing is a no-op)."""
+    article = sorted((site / "content/articles").rglob("*.md"))[len(site.name) % 7]
+    if scenario == "body":
+        article.write_text(article.read_text() + f"\nAn added sentence, number {round_}.\n")
+    elif scenario == "title":
+        article.write_text(article.read_text().replace("title: ", f"title: Revised {round_} ", 1))
+    elif scenario == "layout":
+        footer = site / "layouts/partials/footer.html"
+        footer.write_text(footer.read_text() + f"\n{{# revision {round_} #}}\n<!-- r{round_} -->\n")
+    elif scenario == "css":
+        css = site / "layouts/static/css/site.css"
+        css.write_text(css.read_text() + f"\n/* revision {round_} */\n")
+
+
+def size_run(articles: int, repeat: int, work: Path) -> dict:
+    site = work / f"corpus-{articles}"
+    subprocess.run([sys.executable, str(HERE / "corpus.py"), str(site), str(articles)], check=True)
+    shutil.copytree(PROJECT / "layouts", site / "layouts")
+    figures: dict[str, list[dict]] = {name: [] for name in SCENARIOS}
+    for round_ in range(repeat):
+        shutil.rmtree(site / "site", ignore_errors=True)
+        figures["cold"].append(build_once(site, fresh=True))
+        figures["warm"].append(build_once(site, fresh=False))
+        for scenario in SCENARIOS[2:]:
+            edit(site, scenario, round_)
+            figures[scenario].append(build_once(site, fresh=False))
+    floors = {}
+    for jobs in (1, 2):
+        runs = []
+        for _ in range(repeat):
+            out = work / f"floor-{articles}-{jobs}"
+            shutil.rmtree(out, ignore_errors=True)
+            output, _ = measure([sys.executable, str(HERE / "floor.py"), str(site / "content"), str(out),
+                                 "--jobs", str(jobs)])
+            runs.append(float(output))
+        floors[f"floor_{jobs}"] = statistics.median(runs)
+    result = {"articles": articles, **floors}
+    for name, runs in figures.items():
+        result[name] = {
+            "seconds": statistics.median(r["seconds"] for r in runs),
+            "rss_mib": max(r["rss"] for r in runs),
+            "stages_ms": {k: statistics.median(r["timings"].get(k, 0) for r in runs) for k in runs[0]["timings"]},
+            "files_written": runs[-1]["files"],
+        }
+    search = site / "site/search"
+    result["search_index_bytes"] = sum(p.stat().st_size for p in search.glob("*.json"))
+    return result
+
+
+def table(results: list[dict]) -> str:
+    lines = ["| articles | build | seconds | × 2-proc floor | peak RSS MiB | files written | stages (ms) |",
+             "|---:|---|---:|---:|---:|---:|---|"]
+    for r in results:
+        floor = r["floor_2"]
+        for name in SCENARIOS:
+            f = r[name]
+            stages = ", ".join(f"{k} {v:.0f}" for k, v in f["stages_ms"].items())
+            lines.append(f"| {r['articles']:,} | {name} | {f['seconds']:.2f} | {f['seconds'] / floor:.2f} | "
+                         f"{f['rss_mib']:.0f} | {f['files_written']:,} | {stages} |")
+        lines.append(f"| {r['articles']:,} | floor, 1 process | {r['floor_1']:.2f} | {r['floor_1'] / floor:.2f} "
+                     "| | | |")
+        lines.append(f"| {r['articles']:,} | floor, 2 processes | {floor:.2f} | 1.00 | | | |")
+        lines.append(f"| {r['articles']:,} | search index | {r['search_index_bytes'] / 1024:,.0f} KiB | | | | |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, nargs="+", default=[1000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", type=Path, default=HERE / "results.json")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="broadsheet-bench-") as work:
+        results = [size_run(n, args.repeat, Path(work)) for n in args.articles]
+    args.json.write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print(f"\n(cpu cores: {os.cpu_count()}; JSON in {args.json})")
+
+
+if __name__ == "__main__":
+    main()
