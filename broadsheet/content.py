@@ -77,6 +77,7 @@ class Article:
     expires: datetime | None
     corrections: tuple[Correction, ...]
     id: str
+    terms: str = ""
     url: str = ""
     digest: str = ""
 
@@ -199,7 +200,7 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
 
 
 def _record(kind: str, config: Config, document: meta.Document, rel: PurePosixPath, content_dir: Path,
-            body: tuple[str, str], problems: list[Problem]):
+            body: tuple[str, str, str], problems: list[Problem]):
     """The record a document makes, by the folder it is in."""
     if kind == "articles":
         return _article(config, document, rel, content_dir, body, problems)
@@ -291,7 +292,7 @@ def _read(path: Path, data: bytes, root: Path, problems: list[Problem]) -> meta.
 
 
 def _article(config: Config, document: meta.Document, rel: PurePosixPath, content_dir: Path,
-             body: tuple[str, str], problems: list[Problem]) -> Article | None:
+             body: tuple[str, str, str], problems: list[Problem]) -> Article | None:
     read = meta.Reader(document, ARTICLE_KEYS, problems)
     title = read.text("title", required=True)
     date = read.moment("date", config, required=True)
@@ -315,7 +316,7 @@ def _article(config: Config, document: meta.Document, rel: PurePosixPath, conten
         read.report(read.node("updated"), "'updated' is earlier than 'date'", severity="warning")
     return Article(document.path, str(rel), title, date, updated, authors, description, section, tags, image,
                    slug, *flags, lang, html, words, description or summarise(html), expires, corrections,
-                   read.text("id"))
+                   read.text("id"), body[2])
 
 
 def _corrections(read: meta.Reader, config: Config) -> tuple[Correction, ...]:
@@ -347,7 +348,7 @@ def summarise(html: str) -> str:
     return text[:SUMMARY_CHARACTERS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
-def _page(document: meta.Document, rel: PurePosixPath, body: tuple[str, str],
+def _page(document: meta.Document, rel: PurePosixPath, body: tuple[str, str, str],
           problems: list[Problem]) -> Page | None:
     read = meta.Reader(document, PAGE_KEYS, problems)
     title = read.text("title", required=True)
@@ -357,7 +358,7 @@ def _page(document: meta.Document, rel: PurePosixPath, body: tuple[str, str],
     return Page(document.path, title, description, slug, draft, lang, html)
 
 
-def _profile(document: meta.Document, rel: PurePosixPath, body: tuple[str, str],
+def _profile(document: meta.Document, rel: PurePosixPath, body: tuple[str, str, str],
              problems: list[Problem]) -> Profile | None:
     read = meta.Reader(document, PROFILE_KEYS, problems)
     name = read.text("name", required=True)
@@ -418,8 +419,8 @@ def _check_image_src(read: meta.Reader, node, image: Image, content_dir: Path) -
     return replace(image, width=size[0], height=size[1]) if size else image
 
 
-def _body(document: meta.Document, body: tuple[str, str], problems: list[Problem]) -> tuple[str, int]:
-    html, error = body
+def _body(document: meta.Document, body: tuple[str, str, str], problems: list[Problem]) -> tuple[str, int]:
+    html, error, _ = body
     if error:
         problems.append(Problem(document.path, document.body_line, 0, error))
         return "", 0

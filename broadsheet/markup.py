@@ -13,6 +13,7 @@ from markdown.extensions.toc import slugify_unicode
 from markdown.treeprocessors import Treeprocessor
 
 from .config import Config
+from .terms import words
 
 _URL_ATTRIBUTES = ("href", "src")
 _ALLOWED_TAGS = nh3.ALLOWED_TAGS | {"figure", "figcaption", "picture", "source", "mark", "time",
@@ -55,7 +56,7 @@ PARALLEL_THRESHOLD = 64
 _worker: tuple[Markdown, str] | None = None
 
 
-def render_bodies(config: Config, sources: list[str], jobs: int = 1) -> list[tuple[str, str]]:
+def render_bodies(config: Config, sources: list[str], jobs: int = 1) -> list[tuple[str, str, str]]:
     """(html, error) for each Markdown body, in worker processes when there are many; same result either way."""
     if jobs > 1 and len(sources) >= PARALLEL_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
         with multiprocessing.get_context("fork").Pool(jobs, _start_worker, (config,)) as pool:
@@ -69,19 +70,21 @@ def _start_worker(config: Config) -> None:
     _worker = (make_markdown(config), config.raw_html)
 
 
-def _render_in_worker(source: str) -> tuple[str, str]:
+def _render_in_worker(source: str) -> tuple[str, str, str]:
     assert _worker is not None
     return render_safely(_worker[0], source, _worker[1])
 
 
-def render_safely(md: Markdown, source: str, raw_html: str) -> tuple[str, str]:
-    """(html, '') or ('', the reason rendering failed): Python-Markdown raises anything on odd input."""
+def render_safely(md: Markdown, source: str, raw_html: str) -> tuple[str, str, str]:
+    """(html, '', search terms) or ('', the reason rendering failed, ''): Python-Markdown raises anything
+    on odd input."""
     try:
-        return to_html(md, source, raw_html), ""
+        html = to_html(md, source, raw_html)
     except RecursionError:
-        return "", "markdown rendering failed: nesting too deep"
+        return "", "markdown rendering failed: nesting too deep", ""
     except Exception as exc:  # noqa: BLE001
-        return "", f"markdown rendering failed: {type(exc).__name__}: {exc}"
+        return "", f"markdown rendering failed: {type(exc).__name__}: {exc}", ""
+    return html, "", " ".join(sorted(set(words(html))))
 
 
 def to_html(md: Markdown, source: str, raw_html: str) -> str:

@@ -3,32 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from collections.abc import Iterator
-from html import unescape
 
 from .model import Site
 from .render import Output, format_date
+from .terms import words
 
 DOCS_PER_SHARD = 1000
 SINGLE_FILE_LIMIT = 1024 * 1024
-STOPWORDS = frozenset("""a about after again against all also am an and any are as at be because been before being
-between both but by can could did do does doing down during each few for from further had has have having he her
-here hers him his how i if in into is it its itself just me more most my no nor not now of off on once only or
-other our ours out over own same she should so some such than that the their theirs them then there these they
-this those through to too under until up very was we were what when where which while who whom why will with
-would you your yours said says""".split())
-
-
-def words(text: str) -> list[str]:
-    """Lowercase search terms of text, in order: stop words and one- or two-letter words left out."""
-    text = unicodedata.normalize("NFKC", unescape(re.sub(r"<[^>]+>", " ", text))).casefold()
-    text = re.sub(r"(?<=\w)['’.,](?=\w)", "", text)
-    found = re.findall(r"\w+", text)
-    return [w for w in found if (len(w) > 2 or w.isdigit() and len(w) == 2) and w not in STOPWORDS]
-
-
 def index(site: Site) -> Iterator[Output]:
     """search/index.json (the manifest), search/docs-N.json and the term files."""
     docs = [[a.url, a.title, a.description, site.section(a.section).name, a.date.date().isoformat(),
@@ -38,7 +20,7 @@ def index(site: Site) -> Iterator[Output]:
         in_title = set(words(article.title))
         for term in in_title:
             postings.setdefault(term, ([], []))[0].append(number)
-        for term in set(words(article.description + " " + article.html)) - in_title:
+        for term in (set(words(article.description)) | set(article.terms.split())) - in_title:
             postings.setdefault(term, ([], []))[1].append(number)
     encoded = {term: [_deltas(t), _deltas(b)] for term, (t, b) in sorted(postings.items())}
     doc_files = [f"docs-{n}.json" for n in range(max(1, -(-len(docs) // DOCS_PER_SHARD)))]
