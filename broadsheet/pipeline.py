@@ -89,7 +89,8 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
     pages = render(site, env, layouts, problems, before, after, timings)
     outputs = itertools.chain(pages, _timed(search.index(site), timings, "search"))
     writing = perf_counter()
-    files = write(_counted(outputs, total, progress), site.assets, out, problems)
+    files = write(_counted(outputs, total, progress), site.assets, out, problems, incremental=not options.fresh,
+                  on_apply=lambda: cache.save_signatures({}))
     cache.save_signatures(after)
     timings["write"] = perf_counter() - writing - timings.get("render", 0.0) - timings["search"]
     return Summary(len(site.articles), len(site.pages), len(site.listings), len(site.assets), files,

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 try:
@@ -40,10 +40,13 @@ def check_output_folder(out: Path, protected: Iterable[Path]) -> None:
                          f"(no {MARKER} in it); empty it or choose another --out")
 
 
-def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problems: list[Problem]) -> int:
-    """Write every output and asset into a staging folder, then replace out with it; returns files written.
+def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problems: list[Problem],
+          incremental: bool = False, on_apply: Callable[[], None] | None = None) -> int:
+    """Write the site into out and return how many files were written; nothing changes unless all went well.
 
-    A file whose bytes are as in the previous build is linked from it, not written, so it keeps its mtime.
+    A full build stages the whole site beside out and swaps it in at once. An incremental build (when out
+    holds a previous build) stages only the files whose bytes changed, then moves each into place atomically
+    and deletes files the site no longer has; `on_apply` runs just before the first file is replaced.
     """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -52,15 +55,59 @@ def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problem
         stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
         previous = out if (out / MARKER).is_file() else None
         try:
+            if previous and incremental:
+                return _update(stage, outputs, assets, previous, problems, on_apply)
             count = _fill(stage, outputs, assets, previous)
             fail_if_errors(problems)
             (stage / MARKER).write_text("This folder is written by Broadsheet; it is replaced on every build.\n")
             stage.chmod(0o755)
+            if on_apply:
+                on_apply()
             _swap(stage, out)
-        except BaseException:
+        finally:
             shutil.rmtree(stage, ignore_errors=True)
-            raise
     return count
+
+
+def _update(stage: Path, outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problems: list[Problem],
+            on_apply: Callable[[], None] | None) -> int:
+    """Stage what changed, then (only when the build has no error) move it into out and drop what went."""
+    changed, current = [], {MARKER}
+    for output in outputs:
+        current.add(output.path)
+        if output.data is not None and not _same_bytes(_inside(out, output.path), output.data):
+            target = _inside(stage, output.path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(output.data)
+            changed.append(output.path)
+    for asset in assets:
+        current.add(asset.path)
+        if _state(_inside(out, asset.path)) != _state(asset.source):
+            target = _inside(stage, asset.path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(asset.source, target)
+            changed.append(asset.path)
+    fail_if_errors(problems)
+    if on_apply:
+        on_apply()
+    for path in changed:
+        target = _inside(out, path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(stage / path, target)
+    _remove_others(out, current)
+    return len(changed)
+
+
+def _remove_others(out: Path, keep: set[str]) -> None:
+    """Delete files of the previous build that this build does not make, and folders left empty."""
+    for directory, _subdirs, names in os.walk(out, topdown=False):
+        folder = Path(directory)
+        relative = folder.relative_to(out).as_posix()
+        for name in names:
+            if (name if relative == "." else f"{relative}/{name}") not in keep:
+                (folder / name).unlink()
+        if folder != out and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def _fill(stage: Path, outputs: Iterator[Output], assets: Iterable[Asset], previous: Path | None) -> int:
