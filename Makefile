@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: site test lint serve clean
+.PHONY: site test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ site: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m ruff check broadsheet tests build.py
 	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py --articles 1000 --repeat 3
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check broadsheet tests build.py
