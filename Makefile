@@ -18,14 +18,14 @@ site: $(STAMP)
 	$(BIN)/python build.py
 
 test: $(STAMP)
-	$(BIN)/python -m ruff check broadsheet tests build.py
+	$(BIN)/python -m ruff check broadsheet tests bench build.py
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --articles 1000 --repeat 3
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check broadsheet tests build.py
+	$(BIN)/python -m ruff check broadsheet tests bench build.py
 
 clean:
 	rm -rf site .site.* $(VENV) *.egg-info .pytest_cache .ruff_cache
