@@ -86,7 +86,7 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
     total = 12 + len(site.feeds) + len(site.articles) + len(site.pages) + len(site.listings)
     before = {path: sig for path, sig in cache.signatures().items() if (out / path).is_file()}
     after: dict[str, str] = {}
-    pages = render(site, env, layouts, problems, before, after, timings)
+    pages = render(site, env, layouts, problems, before, after, timings, options.jobs)
     outputs = itertools.chain(pages, _timed(search.index(site), timings, "search"))
     writing = perf_counter()
     files = write(_counted(outputs, total, progress), site.assets, out, problems, incremental=not options.fresh,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import traceback
 from collections.abc import Iterator
@@ -106,31 +107,74 @@ def _compile_all(env: jinja2.Environment, layouts: Path, problems: list[Problem]
 
 def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Problem],
            before: dict[str, str] | None = None, after: dict[str, str] | None = None,
-           timings: dict[str, float] | None = None) -> Iterator[Output]:
+           timings: dict[str, float] | None = None, jobs: int = 1) -> Iterator[Output]:
     """Every page of the site; a page whose signature is in `before` (and still on disk) is not rendered again.
 
-    The signatures of this build go into `after`. Template errors are reported once per template line.
+    The signatures of this build go into `after`. Many pages are rendered in worker processes, with the same
+    bytes as in one. Template errors are reported once per template line.
     """
-    seen: dict[tuple[str, int, str], int] = {}
     shared = site_signature(site, layouts)
-    for template, url, source, context in _pages(site):
+    pages = list(_pages(site))
+    todo = []
+    for index, (template, url, _, context) in enumerate(pages):
         signature = page_signature(shared, template, context, site)
-        path = output_path(url)
         if signature and after is not None:
-            after[path] = signature
-        if signature and before and before.get(path) == signature:
-            yield Output(path, None)
-            continue
+            after[output_path(url)] = signature
+        if signature and before and before.get(output_path(url)) == signature:
+            yield Output(output_path(url), None)
+        else:
+            todo.append(index)
+    seen: dict[tuple[str, int, str], int] = {}
+    results = _rendered(env, layouts, pages, todo, jobs)
+    while True:
         started = perf_counter()
-        try:
-            html = env.get_template(template).render(context)
-        except Exception as exc:  # noqa: BLE001 -- layouts are user code; any failure is theirs
-            _report(exc, template, layouts, source, seen, problems)
-            continue
-        finally:
-            if timings is not None:
-                timings["render"] = timings.get("render", 0.0) + perf_counter() - started
-        yield Output(output_path(url), html.encode("utf-8"))
+        index, result = next(results, (-1, b""))
+        if timings is not None:
+            timings["render"] = timings.get("render", 0.0) + perf_counter() - started
+        if index < 0:
+            return
+        template, url, source, _ = pages[index]
+        if isinstance(result, bytes):
+            yield Output(output_path(url), result)
+        else:
+            _report(result, layouts, source, seen, problems)
+
+
+PARALLEL_PAGES = 200
+_job: tuple[jinja2.Environment, Path, list] | None = None
+
+
+def _rendered(env: jinja2.Environment, layouts: Path, pages: list, todo: list[int],
+              jobs: int) -> Iterator[tuple[int, bytes | tuple[str, int, str]]]:
+    """(index, html bytes or the error) for each page to render: in worker processes when there are many."""
+    if jobs < 2 or len(todo) < PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+        for index in todo:
+            yield index, _render_one(env, layouts, pages[index])
+        return
+    global _job
+    _job = (env, layouts, pages)  # the forked workers inherit it; nothing is pickled but the results
+    chunks = [todo[i:i + 32] for i in range(0, len(todo), 32)]
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            for results in pool.imap(_render_chunk, chunks):
+                yield from results
+    finally:
+        _job = None
+
+
+def _render_chunk(indexes: list[int]) -> list[tuple[int, bytes | tuple[str, int, str]]]:
+    assert _job is not None
+    env, layouts, pages = _job
+    return [(index, _render_one(env, layouts, pages[index])) for index in indexes]
+
+
+def _render_one(env: jinja2.Environment, layouts: Path, page: tuple) -> bytes | tuple[str, int, str]:
+    """A page's bytes, or (layout file, line, message) when its layout fails."""
+    template, _, _, context = page
+    try:
+        return env.get_template(template).render(context).encode("utf-8")
+    except Exception as exc:  # noqa: BLE001 -- layouts are user code; any failure is theirs
+        return _describe(exc, template, layouts)
 
 
 def _pages(site: Site) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
@@ -164,17 +208,21 @@ def direction(language: str) -> str:
     return "rtl" if language.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
 
 
-def _report(exc: Exception, template: str, layouts: Path, source: str,
-            seen: dict[tuple[str, int, str], int], problems: list[Problem]) -> None:
+def _describe(exc: Exception, template: str, layouts: Path) -> tuple[str, int, str]:
     name, line = _template_position(exc, layouts, template)
     message = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
     if isinstance(exc, jinja2.TemplateNotFound):
         message = f"template '{exc.name}' not found"
     elif not isinstance(exc, jinja2.TemplateError):
         message = f"{type(exc).__name__}: {message}"
-    key = (name, line, message)
-    seen[key] = seen.get(key, 0) + 1
-    if seen[key] == 1:
+    return name, line, message
+
+
+def _report(error: tuple[str, int, str], layouts: Path, source: str, seen: dict[tuple[str, int, str], int],
+            problems: list[Problem]) -> None:
+    seen[error] = seen.get(error, 0) + 1
+    if seen[error] == 1:
+        name, line, message = error
         shown = display_path(layouts / name, layouts.parent)
         problems.append(Problem(shown, line, 0, f"{message} (while rendering {source})"))
 

@@ -104,3 +104,21 @@ def test_a_changed_picture_updates_the_size_in_the_page(make_site):
     (root / "content/images/p.png").write_bytes(png(800, 200))
     build(Options(config=root / "pyproject.toml", now=NOW))
     assert 'width="800" height="200"' in (root / "site/2024/05/alpha/index.html").read_text()
+
+
+def test_parallel_build_equals_a_single_process_build(tmp_path):
+    import importlib.util
+    import shutil
+
+    from .conftest import PROJECT
+
+    spec = importlib.util.spec_from_file_location("corpus", PROJECT / "bench/corpus.py")
+    corpus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(corpus)
+    corpus.write(tmp_path / "site-src", 160)  # enough pages and bodies for the worker processes to start
+    shutil.copytree(PROJECT / "layouts", tmp_path / "site-src/layouts")
+    config = tmp_path / "site-src/pyproject.toml"
+    one = build(Options(config=config, out=tmp_path / "one", fresh=True, jobs=1, now=NOW))
+    two = build(Options(config=config, out=tmp_path / "two", fresh=True, jobs=2, now=NOW))
+    assert one.articles == two.articles > 100
+    assert snapshot(tmp_path / "one") == snapshot(tmp_path / "two")
