@@ -12,27 +12,39 @@ from .errors import Problem
 
 RELATED = 4
 POPULAR = 5
+WINDOW = 25  # on each shared tag, the stories this many places either side in time are candidates
 
 
 def related(articles: tuple[Article, ...], limit: int = RELATED) -> dict[str, tuple[Article, ...]]:
-    """Up to `limit` articles per article: most shared tags, then same section, then newest; never itself."""
+    """Up to `limit` articles per article: most shared tags, then same section, then newest; never itself.
+
+    Candidates are the stories near it in time on each of its tags (WINDOW either side), so the work per
+    article stays the same however large the archive grows.
+    """
     rank = {a.source: n for n, a in enumerate(articles)}  # articles come newest first
     by_source = {a.source: a for a in articles}
     by_tag: dict[str, list[Article]] = {}
     by_section: dict[str, list[Article]] = {}
+    place: dict[tuple[str, str], int] = {}
     for article in articles:
         for tag in article.tags:
-            by_tag.setdefault(tag, []).append(article)
+            place[tag, article.source] = len(by_tag.setdefault(tag, []))
+            by_tag[tag].append(article)
         by_section.setdefault(article.section, []).append(article)
     found = {}
     for article in articles:
-        shared = Counter(other.source for tag in article.tags for other in by_tag[tag])
+        shared = Counter(other.source for tag in article.tags
+                         for other in _around(by_tag[tag], place[tag, article.source]))
         shared.pop(article.source, None)
         chosen = sorted(shared, key=lambda s: (-shared[s], rank[s]))[:limit]
         chosen += [a.source for a in _others(by_section[article.section], article, chosen, limit)]
         chosen += [a.source for a in _others(articles, article, chosen, limit)]
         found[article.source] = tuple(by_source[s] for s in chosen)
     return found
+
+
+def _around(items: list[Article], at: int) -> list[Article]:
+    return items[max(0, at - WINDOW):at + WINDOW + 1]
 
 
 def _others(candidates: Iterable[Article], article: Article, chosen: list[str], limit: int) -> list[Article]:
