@@ -50,9 +50,15 @@ class Cache:
         return value
 
     def put(self, key: str, value: Any) -> None:
-        """Store value under key when the build saves."""
+        """Store value under key (committed when the build saves); written out in batches to spare memory."""
         self.used.add(key)
         self.new[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        if len(self.new) >= 256:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)", self.new.items())
+        self.new.clear()
 
     def templates(self) -> jinja2.BytecodeCache:
         """Compiled layouts kept between builds (Jinja2 checks each against its source)."""
@@ -74,7 +80,7 @@ class Cache:
     def save(self) -> None:
         """Write new entries and drop those this build did not use, in one transaction."""
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)", self.new.items())
+            self._flush()
             self.db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
             self.db.execute("DELETE FROM used")
             self.db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in self.used))
