@@ -254,19 +254,18 @@ def _pageviews(path: Path, shown: str, problems: list[Problem]) -> tuple[PageVie
 
 def _files(folder: Path, root: Path, problems: list[Problem]) -> list[Path]:
     """Every regular file under folder, sorted, skipping hidden and editor files and outside links."""
-    found = []
-    for directory, subdirs, names in os.walk(folder):
-        subdirs[:] = sorted(d for d in subdirs if not _IGNORED.search(d))
-        for name in sorted(names):
-            path = Path(directory, name)
-            if _IGNORED.search(name):
-                continue
-            if path.is_symlink() and not path.resolve().is_relative_to(root):
-                problems.append(Problem(display_path(path, root), message="symbolic link points outside the "
-                                        "project; not followed", severity="warning"))
-                continue
-            if path.is_file():
-                found.append(path)
+    found: list[Path] = []
+    with os.scandir(folder) as listing:
+        entries = sorted((e for e in listing if not _IGNORED.search(e.name)), key=lambda e: e.name)
+    for entry in entries:
+        path = Path(entry.path)
+        if entry.is_symlink() and not path.resolve().is_relative_to(root):
+            problems.append(Problem(display_path(path, root), message="symbolic link points outside the "
+                                    "project; not followed", severity="warning"))
+        elif entry.is_dir(follow_symlinks=False):
+            found += _files(path, root, problems)
+        elif entry.is_file():
+            found.append(path)
     return found
 
 

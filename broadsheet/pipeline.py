@@ -84,10 +84,11 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
     fail_if_errors(problems)
     timings["model"] = perf_counter() - started - timings["load"] - timings["markdown"]
     total = 12 + len(site.feeds) + len(site.articles) + len(site.pages) + len(site.listings)
-    before = {path: sig for path, sig in cache.signatures().items() if (out / path).is_file()}
+    before = {path: sig for path, sig in cache.signatures().items()
+              if path.endswith("/") or (out / path).is_file()}  # a page is reused only while its file is there
     after: dict[str, str] = {}
     pages = render(site, env, layouts, problems, before, after, timings, options.jobs)
-    outputs = itertools.chain(pages, _timed(search.index(site), timings, "search"))
+    outputs = itertools.chain(pages, _timed(search.index(site, before, after), timings, "search"))
     writing = perf_counter()
     files = write(_counted(outputs, total, progress), site.assets, out, problems, incremental=not options.fresh,
                   on_apply=lambda: cache.save_signatures({}))

@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 
+from . import __version__
 from .model import Site
 from .render import Output, format_date
 from .terms import words
 
 DOCS_PER_SHARD = 1000
 SINGLE_FILE_LIMIT = 1024 * 1024
-def index(site: Site) -> Iterator[Output]:
-    """search/index.json (the manifest), search/docs-N.json and the term files."""
+def index(site: Site, before: dict[str, str] | None = None, after: dict[str, str] | None = None) -> Iterator[Output]:
+    """search/index.json (the manifest), search/docs-N.json and the term files; the previous build's files
+    when no article changed (their signatures go into `after`)."""
+    signature = hashlib.sha256(repr((__version__, site.config.date_format, [
+        (a.digest, a.url, a.section) for a in site.articles], [(s.slug, s.name) for s in site.sections]))
+        .encode()).hexdigest()
+    before = before or {}
+    kept = [path for path, value in before.items() if path.startswith("search/") and value == signature]
+    complete = kept and before.get("search/") == f"{signature}:{len(kept)}"  # every file still on disk
+    files = list(_unchanged(kept) if complete else _index(site))
+    if after is not None:
+        after.update((output.path, signature) for output in files)
+        after["search/"] = f"{signature}:{len(files)}"
+    yield from files
+
+
+def _unchanged(paths: list[str]) -> Iterator[Output]:
+    for path in sorted(paths):
+        yield Output(path, None)
+
+
+def _index(site: Site) -> Iterator[Output]:
     docs = [[a.url, a.title, a.description, site.section(a.section).name, a.date.date().isoformat(),
              format_date(a.date, site.config.date_format)] for a in site.articles]
     postings: dict[str, tuple[list[int], list[int]]] = {}

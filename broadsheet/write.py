@@ -93,7 +93,7 @@ def _update(stage: Path, outputs: Iterator[Output], assets: Iterable[Asset], out
     for path in changed:
         target = _inside(out, path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(stage / path, target)
+        os.replace(stage / path, _settled(out, path))
     _remove_others(out, current)
     return len(changed)
 
@@ -165,10 +165,18 @@ def _mkdir(folder: Path, made: set[Path]) -> None:
         made.add(folder)
 
 
-def _inside(stage: Path, relative: str) -> Path:
-    """The staged path for relative, refusing anything that would land outside the stage."""
-    target = (stage / relative).resolve()
-    if not target.is_relative_to(stage) or target == stage:
+def _inside(folder: Path, relative: str) -> Path:
+    """folder/relative, refusing a path that climbs out of folder ('..', absolute, empty)."""
+    clean = os.path.normpath(relative)
+    if not relative or "\0" in relative or os.path.isabs(clean) or clean == "." or clean.split(os.sep)[0] == "..":
+        raise BuildError([Problem(relative, message="refusing to write outside the output folder")])
+    return folder / clean
+
+
+def _settled(folder: Path, relative: str) -> Path:
+    """Like _inside, and also no symbolic link on the way leads out of folder (checked before replacing)."""
+    target = _inside(folder, relative)
+    if not target.parent.resolve().is_relative_to(folder.resolve()):
         raise BuildError([Problem(relative, message="refusing to write outside the output folder")])
     return target
 

@@ -122,3 +122,18 @@ def test_parallel_build_equals_a_single_process_build(tmp_path):
     two = build(Options(config=config, out=tmp_path / "two", fresh=True, jobs=2, now=NOW))
     assert one.articles == two.articles > 100
     assert snapshot(tmp_path / "one") == snapshot(tmp_path / "two")
+
+
+def test_search_index_is_reused_until_an_article_changes_and_rebuilt_when_a_file_is_missing(make_site):
+    root = make_site({"content/articles/news/a.md": article("Alpha", "2024-05-01")})
+    build(Options(config=root / "pyproject.toml", now=NOW))
+    terms = root / "site/search/terms.json"
+    stamp = terms.stat().st_mtime_ns
+    build(Options(config=root / "pyproject.toml", now=NOW))
+    assert terms.stat().st_mtime_ns == stamp
+    terms.unlink()
+    build(Options(config=root / "pyproject.toml", now=NOW))
+    assert terms.is_file()
+    write_files(root, {"content/articles/news/b.md": article("Zeppelin visits", "2024-05-02")})
+    build(Options(config=root / "pyproject.toml", now=NOW))
+    assert "zeppelin" in terms.read_text()
