@@ -155,21 +155,22 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
     """Read every file under content_dir (from the cache when its bytes are unchanged); report problems."""
     records: dict[str, list] = {"articles": [], "pages": [], "authors": []}
     assets, fresh = [], []
+    prefix = len(str(content_dir)) + 1
     for path in _files(content_dir, config.root, problems):
-        rel = PurePosixPath(path.relative_to(content_dir).as_posix())
-        kind = rel.parts[0] if len(rel.parts) > 1 else ""
-        if path.suffix != ".md" or kind not in records:
+        rel = str(path)[prefix:].replace(os.sep, "/")
+        kind = rel.split("/", 1)[0] if "/" in rel else ""
+        if not rel.endswith(".md") or kind not in records:
             if kind not in _DATA_FOLDERS:
-                assets.append(Asset(path, str(rel)))
+                assets.append(Asset(path, rel))
             continue
         data = path.read_bytes()
-        key = source_key(cache.fingerprint if cache else "", str(rel), data)
+        key = source_key(cache.fingerprint if cache else "", rel, data)
         hit = cache.get(key) if cache else None
         if hit is not None and _unchanged(hit[2]):
             record, found, _ = hit
         else:
             found = []
-            fresh.append((kind, rel, key, _read(path, data, config.root, found), found))
+            fresh.append((kind, PurePosixPath(rel), key, _read(path, data, config.root, found), found))
             continue
         problems.extend(found)
         if record is not None:

@@ -84,14 +84,17 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
     fail_if_errors(problems)
     timings["model"] = perf_counter() - started - timings["load"] - timings["markdown"]
     total = 12 + len(site.feeds) + len(site.articles) + len(site.pages) + len(site.listings)
-    before = {path: sig for path, sig in cache.signatures().items()
+    stored = cache.signatures()
+    before = {path: sig for path, sig in stored.items()
               if path.endswith("/") or (out / path).is_file()}  # a page is reused only while its file is there
     after: dict[str, str] = {}
     pages = render(site, env, layouts, problems, before, after, timings, options.jobs)
     outputs = itertools.chain(pages, _timed(search.index(site, before, after), timings, "search"))
     writing = perf_counter()
-    files = write(_counted(outputs, total, progress), site.assets, out, problems, incremental=not options.fresh,
-                  on_apply=lambda: cache.save_signatures({}))
+    known = {path for path in stored if not path.endswith("/")} if stored else None
+    files = write(_counted(outputs, total, progress, after), site.assets, out, problems,
+                  incremental=not options.fresh, on_apply=lambda: cache.save_signatures({}), known=known)
+    after.update((asset.path, "") for asset in site.assets if asset.path not in after)
     cache.save_signatures(after)
     timings["write"] = perf_counter() - writing - timings.get("render", 0.0) - timings["search"]
     return Summary(len(site.articles), len(site.pages), len(site.listings), len(site.assets), files,
@@ -122,8 +125,11 @@ def folders(config: Config, options: Options) -> tuple[Path, Path, Path]:
     return content, layouts, options.out or config.root / "site"
 
 
-def _counted(outputs: Iterator[Output], total: int, progress: Progress | None) -> Iterator[Output]:
+def _counted(outputs: Iterator[Output], total: int, progress: Progress | None,
+             made: dict[str, str]) -> Iterator[Output]:
+    """Outputs as they come, counted for the progress bar; every path is noted in `made` (the manifest)."""
     for done, output in enumerate(outputs, 1):
         if progress:
             progress(done, total)
+        made.setdefault(output.path, "")
         yield output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -12,7 +13,7 @@ from .errors import Problem
 
 RELATED = 4
 POPULAR = 5
-WINDOW = 25  # on each shared tag, the stories this many places either side in time are candidates
+WINDOW = 12  # on each shared tag, the stories this many places either side in time are candidates
 
 
 def related(articles: tuple[Article, ...], limit: int = RELATED) -> dict[str, tuple[Article, ...]]:
@@ -36,7 +37,7 @@ def related(articles: tuple[Article, ...], limit: int = RELATED) -> dict[str, tu
         shared = Counter(other.source for tag in article.tags
                          for other in _around(by_tag[tag], place[tag, article.source]))
         shared.pop(article.source, None)
-        chosen = sorted(shared, key=lambda s: (-shared[s], rank[s]))[:limit]
+        chosen = heapq.nsmallest(limit, shared, key=lambda s: (-shared[s], rank[s]))
         chosen += [a.source for a in _others(by_section[article.section], article, chosen, limit)]
         chosen += [a.source for a in _others(articles, article, chosen, limit)]
         found[article.source] = tuple(by_source[s] for s in chosen)

@@ -41,12 +41,14 @@ def check_output_folder(out: Path, protected: Iterable[Path]) -> None:
 
 
 def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problems: list[Problem],
-          incremental: bool = False, on_apply: Callable[[], None] | None = None) -> int:
+          incremental: bool = False, on_apply: Callable[[], None] | None = None,
+          known: set[str] | None = None) -> int:
     """Write the site into out and return how many files were written; nothing changes unless all went well.
 
     A full build stages the whole site beside out and swaps it in at once. An incremental build (when out
     holds a previous build) stages only the files whose bytes changed, then moves each into place atomically
-    and deletes files the site no longer has; `on_apply` runs just before the first file is replaced.
+    and deletes files the site no longer has (those in `known`, the previous build's files, when given);
+    `on_apply` runs just before the first file is replaced.
     """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -56,7 +58,7 @@ def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problem
         previous = out if (out / MARKER).is_file() else None
         try:
             if previous and incremental:
-                return _update(stage, outputs, assets, previous, problems, on_apply)
+                return _update(stage, outputs, assets, previous, problems, on_apply, known)
             count = _fill(stage, outputs, assets, previous)
             fail_if_errors(problems)
             (stage / MARKER).write_text("This folder is written by Broadsheet; it is replaced on every build.\n")
@@ -70,7 +72,7 @@ def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problem
 
 
 def _update(stage: Path, outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problems: list[Problem],
-            on_apply: Callable[[], None] | None) -> int:
+            on_apply: Callable[[], None] | None, known: set[str] | None) -> int:
     """Stage what changed, then (only when the build has no error) move it into out and drop what went."""
     changed, current = [], {MARKER}
     for output in outputs:
@@ -94,8 +96,23 @@ def _update(stage: Path, outputs: Iterator[Output], assets: Iterable[Asset], out
         target = _inside(out, path)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(stage / path, _settled(out, path))
-    _remove_others(out, current)
+    if known is None:
+        _remove_others(out, current)
+    else:
+        _remove_gone(out, known - current)
     return len(changed)
+
+
+def _remove_gone(out: Path, gone: set[str]) -> None:
+    """Delete the previous build's files that this build does not make, and folders they leave empty."""
+    folders = set()
+    for path in gone:
+        target = _inside(out, path)
+        target.unlink(missing_ok=True)
+        folders.update(target.parents)
+    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+        if folder.is_relative_to(out) and folder != out and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def _remove_others(out: Path, keep: set[str]) -> None:
