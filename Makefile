@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: site test lint bench clean
+.PHONY: site test serve lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ site: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m ruff check broadsheet tests bench build.py
 	$(BIN)/python -m pytest
+
+serve: $(STAMP)
+	$(BIN)/python build.py serve
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --articles 1000 --repeat 3

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import traceback
+import webbrowser
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from time import monotonic
@@ -17,7 +20,7 @@ from .pipeline import Options, Summary, build
 from .plaintext import parse_date
 from .slugs import slugify
 
-COMMANDS = ("build", "import")
+COMMANDS = ("build", "import", "serve")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     build_command = commands.add_parser("build", help="build the site into the output folder (default)")
     add_build_flags(build_command)
     build_command.set_defaults(run=run_build)
+    serve_command = commands.add_parser("serve", help="preview the site with live reload on 127.0.0.1")
+    add_build_flags(serve_command)
+    serve_command.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve_command.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve_command.add_argument("--open", action="store_true", help="open the site in a browser")
+    serve_command.set_defaults(run=run_serve)
     import_command = commands.add_parser("import", help="turn plain-text articles into Markdown files in content/")
     add_import_flags(import_command)
     import_command.set_defaults(run=run_import_command)
@@ -134,6 +143,44 @@ def run_build(args: argparse.Namespace) -> int:
     _print_problems(summary.warnings, args)
     if not args.quiet:
         print(describe(summary))
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """`broadsheet serve`: build into .preview/site (or --out), then serve and rebuild on every save."""
+    from .serve import Preview, describe_error
+
+    config = load_config(args.config, {"base_url": args.base_url})
+    options = replace(options_from(args), out=args.out or config.root / ".preview" / "site")
+
+    def rebuild() -> str:
+        try:
+            build(options)
+        except BuildError as exc:
+            return describe_error(exc)
+        except Exception as exc:  # noqa: BLE001 -- the preview must outlive any one bad save
+            return f"internal error while building: {type(exc).__name__}: {exc}"
+        return ""
+
+    first = rebuild()
+    if first:
+        print(first, file=sys.stderr)
+    content = options.content or config.root / "content"
+    layouts = options.layouts or config.root / "layouts"
+    preview = Preview(options.out, config.base_path, rebuild, [args.config, content, layouts], args.host, args.port)
+    preview.error = first
+    address = f"http://{args.host}:{args.port}{config.base_path}"
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: listening on {args.host} exposes drafts and unpublished work to your network",
+              file=sys.stderr)
+    print(f"Serving {config.title} at {address} (Ctrl-C to stop)", flush=True)
+    if args.open:
+        threading.Timer(1.0, webbrowser.open, (address,)).start()
+    try:
+        preview.run()  # livereload ends its loop quietly on Ctrl-C; an interrupt elsewhere lands here
+    except KeyboardInterrupt:
+        pass
+    print("\nStopped.")
     return 0
 
 

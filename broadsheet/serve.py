@@ -1,0 +1,185 @@
+"""`broadsheet serve`: the site under its base path on 127.0.0.1, rebuilt and reloaded as files are saved.
+
+The server is python-livereload's (its WebSocket, its injected script, CSS swapped in place). Broadsheet
+watches the sources itself, waits for a burst of saves to settle, rebuilds through the build's own
+incremental path off the server's thread, and only then tells the open tabs to reload, once.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import mimetypes
+import os
+import socket
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from livereload import Server
+from livereload.handlers import LiveReloadHandler
+from tornado.ioloop import IOLoop
+
+from .errors import BuildError, UsageError
+
+POLL_SECONDS = 0.25
+SETTLE_SECONDS = 0.15
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+class Preview:
+    """The one server: what it serves, the last build's problems, and the watcher that rebuilds."""
+
+    def __init__(self, out: Path, base_path: str, rebuild: Callable[[], str], sources: Iterable[Path],
+                 host: str, port: int) -> None:
+        self.out, self.base_path, self.rebuild = out.resolve(), base_path, rebuild
+        self.sources, self.host, self.port = list(sources), host, port
+        self.error = ""
+        self.loop: IOLoop | None = None
+        self.stopping = threading.Event()
+
+    # -- serving -----------------------------------------------------------------------------------
+    def app(self, environ: dict[str, Any], start_response: Callable) -> list[bytes]:
+        """WSGI: files under the base path, the site's 404 page, the build error page while one stands."""
+        if not self._host_allowed(environ.get("HTTP_HOST", "")):
+            return _respond(start_response, "403 Forbidden", b"Forbidden host", "text/plain")
+        path = unquote(environ.get("PATH_INFO", "/"))
+        if path in ("/", "") and self.base_path != "/":
+            start_response("302 Found", [("Location", self.base_path)])
+            return [b""]
+        target = self._file(path)
+        if self.error and (target is None or target.suffix == ".html"):
+            return _respond(start_response, "500 Build Error", self._error_page(), "text/html")
+        if target is None:
+            return self._not_found(start_response)
+        if target.is_dir():
+            start_response("301 Moved Permanently", [("Location", path + "/")])
+            return [b""]
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        return _respond(start_response, "200 OK", target.read_bytes(), kind)
+
+    def _host_allowed(self, host: str) -> bool:
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        return name in LOCAL_HOSTS or (self.host not in ("127.0.0.1", "localhost", "::1") and name == self.host)
+
+    def _origin_allowed(self, origin: str) -> bool:
+        """The reload socket takes pages of this server only (no other site can listen in on drafts)."""
+        return origin in {f"http://{name}:{self.port}" for name in (*LOCAL_HOSTS, self.host)}
+
+    def _file(self, path: str) -> Path | None:
+        """The file a request path names inside the output folder, or None (never anything outside it)."""
+        if not path.startswith(self.base_path) or "\0" in path:
+            return None
+        relative = path[len(self.base_path):]
+        target = (self.out / relative).resolve()
+        if not target.is_relative_to(self.out):
+            return None
+        if target.is_dir() and path.endswith("/"):
+            target = target / "index.html"
+        return target if target.exists() else None
+
+    def _not_found(self, start_response: Callable) -> list[bytes]:
+        page = self.out / "404.html"
+        body = page.read_bytes() if page.is_file() else b"<!doctype html><title>Not found</title><h1>Not found</h1>"
+        return _respond(start_response, "404 Not Found", body, "text/html")
+
+    def _error_page(self) -> bytes:
+        lines = "\n".join(f"<li><code>{html.escape(line)}</code></li>" for line in self.error.splitlines())
+        return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Build error</title>"
+                f"<style>body{{font:16px/1.5 system-ui,sans-serif;margin:2rem;max-width:60rem}}"
+                f"h1{{color:#9b2915}}li{{margin:.5rem 0}}code{{white-space:pre-wrap}}</style></head>"
+                f"<body><h1>The site did not build</h1><p>Fix the problem below and save: this page reloads "
+                f"by itself.</p><ul class=\"build-errors\">{lines}</ul></body></html>").encode()
+
+    # -- watching ----------------------------------------------------------------------------------
+    def watch(self) -> None:
+        """Poll the sources; after a burst of changes settles, rebuild and tell the browser (off the loop)."""
+        before = _snapshot(self.sources)
+        while not self.stopping.wait(POLL_SECONDS):
+            now = _snapshot(self.sources)
+            if now == before:
+                continue
+            while not self.stopping.wait(SETTLE_SECONDS):  # a save is often several writes and a rename
+                settled = _snapshot(self.sources)
+                if settled == now:
+                    break
+                now = settled
+            changed = sorted(set(now.items()) ^ set(before.items()))
+            before = now
+            self._rebuild([Path(path) for path, _ in changed])
+
+    def _rebuild(self, changed: list[Path]) -> None:
+        error = self.rebuild()
+        if error and error != self.error:
+            print(error, file=sys.stderr, flush=True)
+        elif not error and self.error:
+            print("Fixed: the site builds again.", file=sys.stderr, flush=True)
+        self.error = error
+        only_css = changed and all(p.suffix == ".css" for p in changed) and not error
+        target = changed[0].name if only_css else "*"
+        if self.loop is not None:
+            self.loop.add_callback(LiveReloadHandler.reload_waiters, target)
+
+    # -- running -----------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Serve until Ctrl-C."""
+        _check_port(self.host, self.port)
+        LiveReloadHandler.DEFAULT_RELOAD_TIME = 0  # Broadsheet debounces; never drop a reload
+        LiveReloadHandler.check_origin = lambda _, origin: self._origin_allowed(origin)  # livereload allows any
+        logging.getLogger("livereload").setLevel(logging.WARNING)
+        logging.getLogger("tornado.access").setLevel(logging.ERROR)
+        server = Server(app=self.app)
+        server._setup_logging = lambda: None  # keep the terminal for Broadsheet's own messages
+        server.watch(str(self.sources[0]), delay="forever")  # livereload's own watcher stays idle
+        self.loop = IOLoop.current()
+        watcher = threading.Thread(target=self.watch, name="broadsheet-watch", daemon=True)
+        watcher.start()
+        try:
+            server.serve(port=self.port, host=self.host, live_css=True, restart_delay=0)
+        finally:
+            self.stopping.set()
+
+
+def _respond(start_response: Callable, status: str, body: bytes, kind: str) -> list[bytes]:
+    charset = "; charset=utf-8" if kind.startswith("text/") or kind.endswith(("json", "xml", "javascript")) else ""
+    start_response(status, [("Content-Type", kind + charset), ("Content-Length", str(len(body))),
+                            ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")])
+    return [body]
+
+
+def _snapshot(sources: Iterable[Path]) -> dict[str, tuple[int, int]]:
+    """(size, mtime) of every file under the watched paths (hidden files and editor leftovers skipped)."""
+    found = {}
+    for source in sources:
+        if source.is_file():
+            stat = source.stat()
+            found[str(source)] = (stat.st_size, stat.st_mtime_ns)
+            continue
+        for directory, subdirs, names in os.walk(source):
+            subdirs[:] = [d for d in subdirs if not d.startswith(".")]
+            for name in names:
+                if name.startswith((".", "#")) or name.endswith(("~", ".swp", ".tmp")):
+                    continue
+                try:
+                    stat = os.stat(os.path.join(directory, name))
+                except OSError:
+                    continue
+                found[os.path.join(directory, name)] = (stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+def _check_port(host: str, port: int) -> None:
+    """A busy port is a clear error, not a traceback from deep inside the server."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}; try --port {port + 1}") from None
+
+
+def describe_error(exc: BuildError) -> str:
+    """The build's problems, one per line, as the terminal and the error page show them."""
+    return "\n".join(str(p) for p in exc.problems)

@@ -1,0 +1,155 @@
+"""The preview server: livereload under the base path, rebuilds on save, errors in the page, safe paths."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from broadsheet.serve import Preview
+
+from .conftest import PROJECT
+
+ARTICLE = "content/articles/transport/tram-line-extension-opens.md"  # has an explicit slug: its URL stays
+
+
+def environ(path: str, host: str = "127.0.0.1:8000") -> dict:
+    return {"PATH_INFO": path, "HTTP_HOST": host, "REQUEST_METHOD": "GET"}
+
+
+def call(preview: Preview, path: str, host: str = "127.0.0.1:8000") -> tuple[str, dict, bytes]:
+    seen = {}
+
+    def start_response(status, headers):
+        seen["status"], seen["headers"] = status, dict(headers)
+
+    body = b"".join(preview.app(environ(path, host), start_response))
+    return seen["status"], seen["headers"], body
+
+
+@pytest.fixture
+def preview(tmp_path) -> Preview:
+    out = tmp_path / "site"
+    (out / "2026/11/story").mkdir(parents=True)
+    (out / "2026/11/story/index.html").write_text("<html><head></head><body><h1>Story</h1></body></html>")
+    (out / "404.html").write_text("<h1>Our own 404</h1>")
+    (tmp_path / "secret.txt").write_text("private")
+    (out / "link").symlink_to(tmp_path / "secret.txt")
+    (tmp_path / "site-drafts").mkdir()
+    (tmp_path / "site-drafts/x.html").write_text("draft")
+    return Preview(out, "/newsroom/", lambda: "", [tmp_path], "127.0.0.1", 8000)
+
+
+def test_serves_under_the_base_path_and_redirects_the_root(preview):
+    assert call(preview, "/")[0:2] == ("302 Found", {"Location": "/newsroom/"})
+    status, headers, body = call(preview, "/newsroom/2026/11/story/")
+    assert status == "200 OK" and b"<h1>Story</h1>" in body and headers["Cache-Control"] == "no-store"
+    assert call(preview, "/newsroom/2026/11/story")[1] == {"Location": "/newsroom/2026/11/story/"}
+
+
+@pytest.mark.parametrize("path", ["/newsroom/../secret.txt", "/newsroom/%2e%2e/secret.txt", "/newsroom/link",
+                                  "/newsroom/../site-drafts/x.html", "/newsroom//etc/passwd", "/secret.txt",
+                                  "/newsroom/missing/", "/newsroom/a\0b"])
+def test_nothing_outside_the_site_and_missing_pages_get_the_sites_404(preview, path):
+    status, _, body = call(preview, path.replace("%2e", "."))
+    assert status == "404 Not Found" and body == b"<h1>Our own 404</h1>"
+
+
+def test_foreign_hosts_and_origins_are_refused(preview):
+    assert call(preview, "/newsroom/", host="evil.example:8000")[0] == "403 Forbidden"
+    assert call(preview, "/newsroom/", host="localhost:8000")[0] != "403 Forbidden"
+    assert preview._origin_allowed("http://127.0.0.1:8000") and not preview._origin_allowed("http://evil.example")
+
+
+def test_a_build_error_is_shown_instead_of_pages(preview):
+    preview.error = "content/x.md:3:7: error: invalid date '2022-02-30' <b>"
+    status, _, body = call(preview, "/newsroom/2026/11/story/")
+    assert status == "500 Build Error" and b"content/x.md:3:7" in body and b"&lt;b&gt;" in body
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """`build.py serve` over a copy of the demo, on a free port, in its own process."""
+    for name in ("content", "layouts"):
+        shutil.copytree(PROJECT / name, tmp_path / name)
+    shutil.copy(PROJECT / "pyproject.toml", tmp_path)
+    port = free_port()
+    process = subprocess.Popen([sys.executable, str(PROJECT / "build.py"), "serve", "--config",
+                                str(tmp_path / "pyproject.toml"), "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}/newsroom/"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base, timeout=1)
+            break
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.1)
+    yield tmp_path, base, process
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+
+
+def test_ctrl_c_stops_cleanly(server):
+    _, _, process = server
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 0 and "Traceback" not in err and "Stopped." in out
+
+
+def test_busy_port_is_a_clear_error(server):
+    _, base, _ = server
+    port = base.split(":")[2].split("/")[0]
+    run = subprocess.run([sys.executable, str(PROJECT / "build.py"), "serve", "--port", port,
+                          "--config", str(PROJECT / "pyproject.toml")], capture_output=True, text=True, timeout=30)
+    assert run.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_saving_reloads_the_open_tab_shows_errors_and_recovers(browser, server):
+    root, base, _ = server
+    page = browser.new_page()
+    page.goto(base + "2026/11/tram-line-extension-opens/")
+    page.wait_for_function("window.LiveReload && window.LiveReload.connector && "
+                           "window.LiveReload.connector._connectionDesired !== undefined", timeout=5000)
+    time.sleep(0.5)  # let the socket finish its handshake
+    source = root / ARTICLE
+    text = source.read_text()
+    started = time.monotonic()
+    source.write_text(text.replace("title: Tram line extension", "title: Tramway extension", 1))
+    page.wait_for_function("document.querySelector('h1').textContent.startsWith('Tramway extension')", timeout=2500)
+    assert time.monotonic() - started < 2.5
+    source.write_text(text.replace("title: ", "title: [broken ", 1))
+    page.wait_for_selector("ul.build-errors", timeout=3000)
+    assert ARTICLE in page.locator("ul.build-errors").inner_text()
+    source.write_text(text)
+    page.wait_for_function("document.querySelector('h1').textContent.startsWith('Tram line extension')",
+                           timeout=3000)
+    page.close()
+
+
+def test_css_changes_apply_without_a_page_reload(browser, server):
+    root, base, _ = server
+    page = browser.new_page()
+    page.goto(base)
+    page.wait_for_function("window.LiveReload !== undefined", timeout=5000)
+    time.sleep(0.5)
+    page.evaluate("window.__still_here = true")
+    css = root / "layouts/static/css/site.css"
+    css.write_text(css.read_text() + "\nbody { background-color: rgb(1, 2, 3); }\n")
+    page.wait_for_function("getComputedStyle(document.body).backgroundColor === 'rgb(1, 2, 3)'", timeout=3000)
+    assert page.evaluate("window.__still_here === true")
+    page.close()
+
