@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Time from saving an article to the open browser tab showing it, through `broadsheet serve`.
+
+bench/preview.py SITE_DIR [--saves 10]   (SITE_DIR holds pyproject.toml, content/ and layouts/)
+Prints each save's seconds and the median. Uses Debian's Chromium through Playwright.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from broadsheet.slugs import slugify
+
+PROJECT = Path(__file__).resolve().parent.parent
+SAVES = 10
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("site", type=Path)
+    parser.add_argument("--saves", type=int, default=10)
+    args = parser.parse_args()
+    global SAVES
+    SAVES = args.saves
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tomllib.loads((args.site / "pyproject.toml").read_text())["tool"]["broadsheet"]
+    base_path = "/" + config["base_url"].split("://", 1)[1].split("/", 1)[1]
+    server = subprocess.Popen([sys.executable, str(PROJECT / "build.py"), "serve", "-q", "--config",
+                               str(args.site / "pyproject.toml"), "--port", str(port)])
+    origin = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(3000):  # the first build of a big site takes a while
+            try:
+                urllib.request.urlopen(origin + base_path, timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        article = sorted((args.site / "content/articles").rglob("*.md"))[0]
+        times = measure(origin + base_path, article)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    print(" ".join(f"{t:.2f}" for t in times))
+    print(f"median save-to-page: {statistics.median(times):.2f} s over {len(times)} saves")
+
+
+def permalink(text: str) -> str:
+    """The article's address under the default permalink /{year}/{month}/{slug}/."""
+    title = re.search(r"^title: (.+)$", text, re.M)[1].strip().strip("'\"")
+    slug = re.search(r"^slug: (.+)$", text, re.M)
+    date = re.search(r"^date: (\d{4})-(\d{2})", text, re.M)
+    return f"{date[1]}/{date[2]}/{slug[1].strip() if slug else slugify(title)}/"
+
+
+def measure(home: str, article: Path) -> list[float]:
+    """Open the article's page, then save a new sentence into it again and again, timing each."""
+    text = article.read_text()
+    times = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        page = browser.new_page()
+        page.goto(home + permalink(text))
+        time.sleep(1.5)
+        for n in range(SAVES):
+            marker = f"Marker sentence number {n} {time.monotonic_ns()}."
+            started = time.monotonic()
+            article.write_text(text + f"\n{marker}\n")
+            page.wait_for_function(f"document.body.innerText.includes({marker!r})", timeout=60000)
+            times.append(time.monotonic() - started)
+            time.sleep(0.5)
+        browser.close()
+    article.write_text(text)
+    return times
+
+
+if __name__ == "__main__":
+    main()
