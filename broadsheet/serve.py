@@ -135,6 +135,8 @@ class Preview:
         server._setup_logging = lambda: None  # keep the terminal for Broadsheet's own messages
         server.watch(str(self.sources[0]), delay="forever")  # livereload's own watcher stays idle
         self.loop = IOLoop.current()
+        # serve() queues a reload of every tab for its start; tabs open here would lose their state to it
+        self.loop.add_callback(server.watcher._changes.clear)
         watcher = threading.Thread(target=self.watch, name="broadsheet-watch", daemon=True)
         watcher.start()
         try:
