@@ -19,7 +19,8 @@ from . import __version__
 from .config import Config
 
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL);"
-           "CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, signature TEXT NOT NULL)")
+           "CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, signature TEXT NOT NULL);"
+           "CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, state TEXT NOT NULL, key TEXT NOT NULL)")
 
 
 class Cache:
@@ -30,6 +31,7 @@ class Cache:
         self.fingerprint = hashlib.sha256(f"{__version__}\n{config!r}".encode()).hexdigest()
         self.used: set[str] = set()
         self.new: dict[str, bytes] = {}
+        self.seen_files: dict[str, tuple[str, str]] = {}
         try:
             self.db = sqlite3.connect(path)
             self.db.executescript(_SCHEMA)
@@ -37,6 +39,7 @@ class Cache:
             path.unlink(missing_ok=True)
             self.db = sqlite3.connect(path)
             self.db.executescript(_SCHEMA)
+        self.known_files = self.files()
 
     def get(self, key: str) -> Any | None:
         """The value stored under key, or None."""
@@ -48,6 +51,35 @@ class Cache:
         if value is not None:
             self.used.add(key)
         return value
+
+    def get_many(self, keys: list[str]) -> dict[str, Any]:
+        """The stored values of many keys at once (missing or unreadable ones are left out)."""
+        found: dict[str, Any] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            try:
+                rows = self.db.execute(f"SELECT key, value FROM entries WHERE key IN ({','.join('?' * len(chunk))})",
+                                       chunk).fetchall()
+            except sqlite3.DatabaseError:
+                return found
+            for key, blob in rows:
+                try:
+                    found[key] = pickle.loads(blob)
+                except (pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+                    continue
+                self.used.add(key)
+        return found
+
+    def files(self) -> dict[str, tuple[str, str]]:
+        """name -> (size, mtime, ctime and inode as text, key) of each source as the last build saw it."""
+        try:
+            return {name: (state, key) for name, state, key in self.db.execute("SELECT name, state, key FROM files")}
+        except sqlite3.DatabaseError:
+            return {}
+
+    def saw_file(self, name: str, state: str, key: str) -> None:
+        """Note a source's file state and key, so an untouched file need not be read next time."""
+        self.seen_files[name] = (state, key)
 
     def put(self, key: str, value: Any) -> None:
         """Store value under key (committed when the build saves); written out in batches to spare memory."""
@@ -81,6 +113,9 @@ class Cache:
         """Write new entries and drop those this build did not use, in one transaction."""
         with self.db:
             self._flush()
+            self.db.execute("DELETE FROM files")
+            self.db.executemany("INSERT INTO files VALUES (?, ?, ?)",
+                                ((name, state, key) for name, (state, key) in self.seen_files.items()))
             self.db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
             self.db.execute("DELETE FROM used")
             self.db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in self.used))

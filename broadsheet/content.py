@@ -155,26 +155,28 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
     """Read every file under content_dir (from the cache when its bytes are unchanged); report problems."""
     records: dict[str, list] = {"articles": [], "pages": [], "authors": []}
     assets, fresh = [], []
+    sources = []
     prefix = len(str(content_dir)) + 1
     for path in _files(content_dir, config.root, problems):
         rel = str(path)[prefix:].replace(os.sep, "/")
         kind = rel.split("/", 1)[0] if "/" in rel else ""
-        if not rel.endswith(".md") or kind not in records:
-            if kind not in _DATA_FOLDERS:
-                assets.append(Asset(path, rel))
-            continue
-        data = path.read_bytes()
-        key = source_key(cache.fingerprint if cache else "", rel, data)
-        hit = cache.get(key) if cache else None
+        if rel.endswith(".md") and kind in records:
+            sources.append((path, rel, kind, *_identify(path, rel, cache)))
+        elif kind not in _DATA_FOLDERS:
+            assets.append(Asset(path, rel))
+    hits = cache.get_many([key for *_, key, _ in sources]) if cache else {}
+    for path, rel, kind, key, data in sources:
+        hit = hits.get(key)
         if hit is not None and _unchanged(hit[2]):
             record, found, _ = hit
-        else:
-            found = []
-            fresh.append((kind, PurePosixPath(rel), key, _read(path, data, config.root, found), found))
+            problems.extend(found)
+            if record is not None:
+                records[kind].append(record)
             continue
-        problems.extend(found)
-        if record is not None:
-            records[kind].append(record)
+        data = data if data is not None else path.read_bytes()
+        key = source_key(cache.fingerprint if cache else "", rel, data)
+        found = []
+        fresh.append((kind, PurePosixPath(rel), key, _read(path, data, config.root, found), found))
     started = perf_counter()
     bodies = iter(render_bodies(config, [document.body for *_, document, _ in fresh if document], jobs))
     if timings is not None:
@@ -198,6 +200,24 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
     pageviews = _pageviews(views, display_path(views, config.root), problems) if views.is_file() else None
     ordered = {kind: tuple(sorted(found, key=lambda r: r.source)) for kind, found in records.items()}
     return Content(ordered["articles"], ordered["pages"], ordered["authors"], tuple(assets), pageviews)
+
+
+def _identify(path: Path, rel: str, cache: Cache | None) -> tuple[str, bytes | None]:
+    """A source's cache key: from the last build's note when the file is untouched (size, mtime, ctime and
+    inode all the same), else from its bytes, which are then returned so they are read only once."""
+    stat = path.stat()
+    state = f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
+    if cache is None:
+        data = path.read_bytes()
+        return source_key("", rel, data), data
+    known = cache.known_files.get(rel)
+    if known is not None and known[0] == state:
+        cache.saw_file(rel, state, known[1])
+        return known[1], None
+    data = path.read_bytes()
+    key = source_key(cache.fingerprint, rel, data)
+    cache.saw_file(rel, state, key)
+    return key, data
 
 
 def _record(kind: str, config: Config, document: meta.Document, rel: PurePosixPath, content_dir: Path,

@@ -3,6 +3,7 @@ listings and feeds, each with its URL (no I/O)."""
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -156,8 +157,12 @@ class Site:
 
 
 def make_site(config: Config, content: Content, now: datetime, drafts: bool, future: bool,
-              problems: list[Problem]) -> Site:
-    """Choose what is published, order it, group it and give everything its URL."""
+              problems: list[Problem], memo: dict | None = None) -> Site:
+    """Choose what is published, order it, group it and give everything its URL.
+
+    `memo` carries the related-stories table from the last build; it is reused while no article's tags,
+    section or place in the order changed, and refreshed otherwise.
+    """
     shown = [a for a in content.articles if published(a, now, drafts, future)]
     articles = tuple(sorted((replace(a, url=_permalink(config, a)) for a in shown), key=_newest_first))
     pages = tuple(replace(p, url=f"/{p.slug}/") for p in content.pages if drafts or not p.draft)
@@ -170,7 +175,7 @@ def make_site(config: Config, content: Content, now: datetime, drafts: bool, fut
     near = {k: v for section in sections for k, v in neighbours(section.articles).items()}
     most_read = popular(config, articles, content.pageviews, _page_urls(pages, listings), problems, POPULAR + 1)
     site = Site(config, articles, pages, sections, tags, authors, listings, content.assets, archives, feeds,
-                most_read, now, related(articles), near)
+                most_read, now, _related(articles, memo if memo is not None else {}), near)
     _check_collisions(site, problems)
     _check_config_files(site, problems)
     return site
@@ -189,6 +194,16 @@ def _check_config_files(site: Site, problems: list[Problem]) -> None:
 def _page_urls(pages: tuple[Page, ...], listings: tuple[Listing, ...]) -> set[str]:
     """Every URL of the site that is not an article."""
     return set(FIXED_PAGES) | {p.url for p in pages} | {lst.url for lst in listings}
+
+
+def _related(articles: tuple[Article, ...], memo: dict) -> dict[str, tuple[Article, ...]]:
+    inputs = hashlib.sha256(repr([(a.source, a.tags, a.section) for a in articles]).encode()).hexdigest()
+    by_source = {a.source: a for a in articles}
+    if memo.get("inputs") == inputs:
+        return {source: tuple(by_source[s] for s in chosen) for source, chosen in memo["related"].items()}
+    found = related(articles)
+    memo.update(inputs=inputs, related={source: [a.source for a in chosen] for source, chosen in found.items()})
+    return found
 
 
 def published(article: Article, now: datetime, drafts: bool, future: bool) -> bool:

@@ -79,7 +79,9 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
     content = load(config, content_dir, layouts / "static", problems, cache, options.jobs, timings)
     timings["load"] = perf_counter() - started - timings["markdown"]
     now = options.now or datetime.now(config.zone)
-    site = make_site(config, content, now, options.drafts, options.future, problems)
+    memo = cache.get("related") or {}
+    site = make_site(config, content, now, options.drafts, options.future, problems, memo)
+    cache.put("related", memo)
     env = make_environment(site, layouts, problems, cache.templates())
     fail_if_errors(problems)
     timings["model"] = perf_counter() - started - timings["load"] - timings["markdown"]
