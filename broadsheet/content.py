@@ -5,149 +5,23 @@ from __future__ import annotations
 import csv
 import os
 import re
-from dataclasses import dataclass, replace
-from datetime import datetime
-from html import unescape
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from time import perf_counter
-
-import yaml
 
 from . import meta
 from .cache import Cache, source_key
 from .config import Config
+from .documents import make_record
 from .errors import Problem, display_path
-from .images import dimensions
 from .markup import is_local, render_bodies
-from .slugs import slug_problem, slugify
+from .records import Asset, Content, PageView
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
-ARTICLE_KEYS = ("title", "date", "updated", "authors", "author", "description", "section", "tags",
-                "image", "slug", "draft", "featured", "lang", "source", "expires", "corrections", "id")
-SUMMARY_CHARACTERS = 220
 _VIEW_COLUMNS = ({"path", "page", "page path", "page path and screen class", "url", "pagepath"},
                  {"views", "pageviews", "page views", "screenpageviews", "screen page views"})
-PAGE_KEYS = ("title", "description", "slug", "draft", "lang")
-PROFILE_KEYS = ("name", "role", "photo", "description")
 _IGNORED = re.compile(r"^(\.|#)|~$|\.(swp|swx|tmp|bak)$")
 _DATA_FOLDERS = ("data",)
-
-
-@dataclass(frozen=True)
-class Image:
-    """A picture with its caption and credit; any part may be empty."""
-
-    src: str
-    alt: str
-    caption: str
-    credit: str
-    width: int = 0
-    height: int = 0
-
-
-@dataclass(frozen=True)
-class Correction:
-    """A dated correction or update note shown at the foot of an article."""
-
-    date: datetime
-    text: str
-
-
-@dataclass(frozen=True)
-class Article:
-    """One news article as its file says, with the body rendered to HTML."""
-
-    source: str
-    path: str
-    title: str
-    date: datetime
-    updated: datetime | None
-    authors: tuple[str, ...]
-    description: str
-    section: str
-    tags: tuple[str, ...]
-    image: Image | None
-    slug: str
-    draft: bool
-    featured: bool
-    lang: str
-    html: str
-    words: int
-    summary: str
-    expires: datetime | None
-    corrections: tuple[Correction, ...]
-    id: str
-    terms: str = ""
-    url: str = ""
-    digest: str = ""
-
-    @property
-    def modified(self) -> datetime | None:
-        """The last substantive change: the later of `updated` and the newest correction."""
-        moments = [m for m in (self.updated, *(c.date for c in self.corrections)) if m is not None]
-        return max(moments) if moments else None
-
-    @property
-    def reading_minutes(self) -> int:
-        """Reading time at 230 words a minute, rounded up (at least 1)."""
-        return max(1, -(-self.words // 230))
-
-
-@dataclass(frozen=True)
-class Page:
-    """A standing page such as About or Contact."""
-
-    source: str
-    title: str
-    description: str
-    slug: str
-    draft: bool
-    lang: str
-    html: str
-    url: str = ""
-    digest: str = ""
-
-
-@dataclass(frozen=True)
-class Profile:
-    """A reporter's biography from content/authors/<slug>.md."""
-
-    source: str
-    slug: str
-    name: str
-    role: str
-    photo: str
-    html: str
-    digest: str = ""
-
-
-@dataclass(frozen=True)
-class Asset:
-    """A file copied unchanged: from `source` to `path` inside the output."""
-
-    source: Path
-    path: str
-
-
-@dataclass(frozen=True)
-class PageView:
-    """One row of the analytics export in content/data/pageviews.csv."""
-
-    path: str
-    views: int
-    source: str
-    line: int
-
-
-@dataclass(frozen=True)
-class Content:
-    """Everything read from content/ (and layouts/static/)."""
-
-    articles: tuple[Article, ...]
-    pages: tuple[Page, ...]
-    profiles: tuple[Profile, ...]
-    assets: tuple[Asset, ...]
-    pageviews: tuple[PageView, ...] | None = None
 
 
 def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Problem],
@@ -182,7 +56,7 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
     if timings is not None:
         timings["markdown"] = perf_counter() - started
     for kind, rel, key, document, found in fresh:
-        record = _record(kind, config, document, rel, content_dir, next(bodies), found) if document else None
+        record = make_record(kind, config, document, rel, content_dir, next(bodies), found) if document else None
         dependencies = _dependencies(document, content_dir)
         if any(p.severity == "error" for p in found):
             record = None
@@ -218,16 +92,6 @@ def _identify(path: Path, rel: str, cache: Cache | None) -> tuple[str, bytes | N
     key = source_key(cache.fingerprint, rel, data)
     cache.saw_file(rel, state, key)
     return key, data
-
-
-def _record(kind: str, config: Config, document: meta.Document, rel: PurePosixPath, content_dir: Path,
-            body: tuple[str, str, str], problems: list[Problem]):
-    """The record a document makes, by the folder it is in."""
-    if kind == "articles":
-        return _article(config, document, rel, content_dir, body, problems)
-    if kind == "pages":
-        return _page(document, rel, body, problems)
-    return _profile(document, rel, body, problems)
 
 
 def _dependencies(document: meta.Document | None, content_dir: Path) -> tuple[tuple[str, tuple | None], ...]:
@@ -311,137 +175,3 @@ def _read(path: Path, data: bytes, root: Path, problems: list[Problem]) -> meta.
     return meta.parse(shown, text, problems)
 
 
-def _article(config: Config, document: meta.Document, rel: PurePosixPath, content_dir: Path,
-             body: tuple[str, str, str], problems: list[Problem]) -> Article | None:
-    read = meta.Reader(document, ARTICLE_KEYS, problems)
-    title = read.text("title", required=True)
-    date = read.moment("date", config, required=True)
-    updated = read.moment("updated", config)
-    authors = read.texts("authors")
-    if read.node("author") is not None:
-        if authors:
-            read.report(read.node("author"), "use either 'author' or 'authors', not both")
-        authors = (read.text("author"),)
-    folder = rel.parts[1] if len(rel.parts) > 2 else config.default_section
-    section = slugify(read.text("section") or folder)
-    slug = _slug(read, title)
-    image = _image(read, content_dir)
-    html, words = _body(document, body, problems)
-    flags = read.flag("draft"), read.flag("featured")
-    description, tags, lang = read.text("description"), read.texts("tags"), read.text("lang")
-    expires, corrections = read.moment("expires", config), _corrections(read, config)
-    if date is None:
-        return None
-    if updated is not None and updated < date:
-        read.report(read.node("updated"), "'updated' is earlier than 'date'", severity="warning")
-    return Article(document.path, str(rel), title, date, updated, authors, description, section, tags, image,
-                   slug, *flags, lang, html, words, description or summarise(html), expires, corrections,
-                   read.text("id"), body[2])
-
-
-def _corrections(read: meta.Reader, config: Config) -> tuple[Correction, ...]:
-    node = read.node("corrections")
-    if node is None:
-        return ()
-    items = node.value if isinstance(node, yaml.SequenceNode) else None
-    found = []
-    for item in items if items is not None else [node]:
-        parts = meta.mapping(item)
-        if parts is None or "date" not in parts or not meta.text(parts.get("text", item)):
-            read.report(item, "each correction needs a 'date' and a 'text'",
-                        "corrections:\n  - date: 2026-03-14 10:00\n    text: An earlier version misspelt ...")
-            continue
-        when = meta.moment(parts["date"], config.zone)
-        if isinstance(when, str):
-            read.report(parts["date"], when)
-            continue
-        found.append(Correction(when, meta.text(parts["text"]) or ""))
-    return tuple(sorted(found, key=lambda c: c.date))
-
-
-def summarise(html: str) -> str:
-    """The first paragraph as plain text, cut at a word boundary."""
-    found = re.search(r"<p>(.*?)</p>", html, re.S)
-    text = " ".join(unescape(re.sub(r"<[^>]+>", "", found[1])).split()) if found else ""
-    if len(text) <= SUMMARY_CHARACTERS:
-        return text
-    return text[:SUMMARY_CHARACTERS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
-
-
-def _page(document: meta.Document, rel: PurePosixPath, body: tuple[str, str, str],
-          problems: list[Problem]) -> Page | None:
-    read = meta.Reader(document, PAGE_KEYS, problems)
-    title = read.text("title", required=True)
-    slug = _slug(read, rel.stem if rel.stem != "index" else title)
-    html, _ = _body(document, body, problems)
-    description, draft, lang = read.text("description"), read.flag("draft"), read.text("lang")
-    return Page(document.path, title, description, slug, draft, lang, html)
-
-
-def _profile(document: meta.Document, rel: PurePosixPath, body: tuple[str, str, str],
-             problems: list[Problem]) -> Profile | None:
-    read = meta.Reader(document, PROFILE_KEYS, problems)
-    name = read.text("name", required=True)
-    html, _ = _body(document, body, problems)
-    role, photo = read.text("role"), read.text("photo")
-    return Profile(document.path, rel.stem, name, role, photo, html)
-
-
-def _slug(read: meta.Reader, fallback: str) -> str:
-    explicit = read.text("slug")
-    if not explicit and not fallback:
-        return ""
-    slug = explicit or slugify(fallback)
-    problem = slug_problem(slug)
-    if problem:
-        node = read.node("slug") or read.node("title")
-        if node is not None:
-            read.report(node, problem, "" if explicit else "set 'slug:' explicitly")
-        else:
-            read.problems.append(Problem(read.document.path, 1, 1, problem))
-    return slug
-
-
-def _image(read: meta.Reader, content_dir: Path) -> Image | None:
-    node = read.node("image")
-    if node is None:
-        return None
-    parts = meta.mapping(node)
-    if parts is None:
-        src = meta.text(node)
-        parts_text = {"src": src or ""}
-    else:
-        parts_text = {}
-        for key, value in parts.items():
-            if key not in ("src", "alt", "caption", "credit"):
-                read.report(value, f"unknown image key '{key}'", "use src, alt, caption and credit", "warning")
-            parts_text[key] = meta.text(value) or ""
-    image = Image(*(parts_text.get(k, "") for k in ("src", "alt", "caption", "credit")))
-    return _check_image_src(read, node, image, content_dir) if image.src else image
-
-
-def _check_image_src(read: meta.Reader, node, image: Image, content_dir: Path) -> Image:
-    """Report a missing or unsafe picture; return the image with its pixel size when the file has one."""
-    if not is_local(image.src) and not image.src.startswith(("https://", "http://")):
-        read.report(node, f"image src '{image.src}' must be a file in content/ or an http(s) URL")
-        return image
-    if not image.alt:
-        read.report(node, "image has no 'alt' text", "describe the picture for readers who cannot see it",
-                    "warning")
-    if not is_local(image.src):
-        return image
-    target = (content_dir / image.src.lstrip("/")).resolve()
-    if not target.is_relative_to(content_dir.resolve()) or not target.is_file():
-        read.report(node, f"image '{image.src}' not found in the content folder",
-                    "paths are relative to the content folder, e.g. /images/photo.jpg")
-        return image
-    size = dimensions(target)
-    return replace(image, width=size[0], height=size[1]) if size else image
-
-
-def _body(document: meta.Document, body: tuple[str, str, str], problems: list[Problem]) -> tuple[str, int]:
-    html, error, _ = body
-    if error:
-        problems.append(Problem(document.path, document.body_line, 0, error))
-        return "", 0
-    return html, len(re.findall(r"\w+", document.body))

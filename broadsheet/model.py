@@ -11,8 +11,9 @@ from datetime import datetime
 from math import ceil
 
 from .config import Config
-from .content import Article, Asset, Content, Page, Profile
+from .content import Content
 from .errors import Problem, display_path
+from .records import Article, Asset, Page, Profile
 from .slugs import slug_problem, slugify
 from .suggestions import POPULAR, neighbours, popular, related
 

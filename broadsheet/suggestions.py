@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from .config import Config
-from .content import Article, PageView
 from .errors import Problem
+from .records import Article, PageView
 
 RELATED = 4
 POPULAR = 5

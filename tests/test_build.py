@@ -82,7 +82,7 @@ def test_undefined_variable_names_template_line_and_page(cli, make_site):
     run = build(cli, root)
     line = template.splitlines().index(next(t for t in template.splitlines() if "article.subtitle" in t)) + 1
     assert run.code == 1
-    assert run.lines[0] == (f"layouts/article.html:{line}: error: 'broadsheet.content.Article object' has no "
+    assert run.lines[0] == (f"layouts/article.html:{line}: error: 'broadsheet.records.Article object' has no "
                             "attribute 'subtitle' (while rendering content/articles/news/a.md)")
 
 

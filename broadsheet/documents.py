@@ -1,0 +1,170 @@
+"""A parsed source file (front matter and rendered body) -> Article, Page or Profile, every problem reported."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from html import unescape
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+from . import meta
+from .config import Config
+from .errors import Problem
+from .images import dimensions
+from .markup import is_local
+from .records import Article, Correction, Image, Page, Profile
+from .slugs import slug_problem, slugify
+
+ARTICLE_KEYS = ("title", "date", "updated", "authors", "author", "description", "section", "tags",
+                "image", "slug", "draft", "featured", "lang", "source", "expires", "corrections", "id")
+SUMMARY_CHARACTERS = 220
+PAGE_KEYS = ("title", "description", "slug", "draft", "lang")
+PROFILE_KEYS = ("name", "role", "photo", "description")
+
+
+def make_record(kind: str, config: Config, document: meta.Document, rel: PurePosixPath, content_dir: Path,
+            body: tuple[str, str, str], problems: list[Problem]):
+    """The record a document makes, by the folder it is in."""
+    if kind == "articles":
+        return _article(config, document, rel, content_dir, body, problems)
+    if kind == "pages":
+        return _page(document, rel, body, problems)
+    return _profile(document, rel, body, problems)
+
+
+def _article(config: Config, document: meta.Document, rel: PurePosixPath, content_dir: Path,
+             body: tuple[str, str, str], problems: list[Problem]) -> Article | None:
+    read = meta.Reader(document, ARTICLE_KEYS, problems)
+    title = read.text("title", required=True)
+    date = read.moment("date", config, required=True)
+    updated = read.moment("updated", config)
+    authors = read.texts("authors")
+    if read.node("author") is not None:
+        if authors:
+            read.report(read.node("author"), "use either 'author' or 'authors', not both")
+        authors = (read.text("author"),)
+    folder = rel.parts[1] if len(rel.parts) > 2 else config.default_section
+    section = slugify(read.text("section") or folder)
+    slug = _slug(read, title)
+    image = _image(read, content_dir)
+    html, words = _body(document, body, problems)
+    flags = read.flag("draft"), read.flag("featured")
+    description, tags, lang = read.text("description"), read.texts("tags"), read.text("lang")
+    expires, corrections = read.moment("expires", config), _corrections(read, config)
+    if date is None:
+        return None
+    if updated is not None and updated < date:
+        read.report(read.node("updated"), "'updated' is earlier than 'date'", severity="warning")
+    return Article(document.path, str(rel), title, date, updated, authors, description, section, tags, image,
+                   slug, *flags, lang, html, words, description or summarise(html), expires, corrections,
+                   read.text("id"), body[2])
+
+
+def _corrections(read: meta.Reader, config: Config) -> tuple[Correction, ...]:
+    node = read.node("corrections")
+    if node is None:
+        return ()
+    items = node.value if isinstance(node, yaml.SequenceNode) else None
+    found = []
+    for item in items if items is not None else [node]:
+        parts = meta.mapping(item)
+        if parts is None or "date" not in parts or not meta.text(parts.get("text", item)):
+            read.report(item, "each correction needs a 'date' and a 'text'",
+                        "corrections:\n  - date: 2026-03-14 10:00\n    text: An earlier version misspelt ...")
+            continue
+        when = meta.moment(parts["date"], config.zone)
+        if isinstance(when, str):
+            read.report(parts["date"], when)
+            continue
+        found.append(Correction(when, meta.text(parts["text"]) or ""))
+    return tuple(sorted(found, key=lambda c: c.date))
+
+
+def summarise(html: str) -> str:
+    """The first paragraph as plain text, cut at a word boundary."""
+    found = re.search(r"<p>(.*?)</p>", html, re.S)
+    text = " ".join(unescape(re.sub(r"<[^>]+>", "", found[1])).split()) if found else ""
+    if len(text) <= SUMMARY_CHARACTERS:
+        return text
+    return text[:SUMMARY_CHARACTERS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _page(document: meta.Document, rel: PurePosixPath, body: tuple[str, str, str],
+          problems: list[Problem]) -> Page | None:
+    read = meta.Reader(document, PAGE_KEYS, problems)
+    title = read.text("title", required=True)
+    slug = _slug(read, rel.stem if rel.stem != "index" else title)
+    html, _ = _body(document, body, problems)
+    description, draft, lang = read.text("description"), read.flag("draft"), read.text("lang")
+    return Page(document.path, title, description, slug, draft, lang, html)
+
+
+def _profile(document: meta.Document, rel: PurePosixPath, body: tuple[str, str, str],
+             problems: list[Problem]) -> Profile | None:
+    read = meta.Reader(document, PROFILE_KEYS, problems)
+    name = read.text("name", required=True)
+    html, _ = _body(document, body, problems)
+    role, photo = read.text("role"), read.text("photo")
+    return Profile(document.path, rel.stem, name, role, photo, html)
+
+
+def _slug(read: meta.Reader, fallback: str) -> str:
+    explicit = read.text("slug")
+    if not explicit and not fallback:
+        return ""
+    slug = explicit or slugify(fallback)
+    problem = slug_problem(slug)
+    if problem:
+        node = read.node("slug") or read.node("title")
+        if node is not None:
+            read.report(node, problem, "" if explicit else "set 'slug:' explicitly")
+        else:
+            read.problems.append(Problem(read.document.path, 1, 1, problem))
+    return slug
+
+
+def _image(read: meta.Reader, content_dir: Path) -> Image | None:
+    node = read.node("image")
+    if node is None:
+        return None
+    parts = meta.mapping(node)
+    if parts is None:
+        src = meta.text(node)
+        parts_text = {"src": src or ""}
+    else:
+        parts_text = {}
+        for key, value in parts.items():
+            if key not in ("src", "alt", "caption", "credit"):
+                read.report(value, f"unknown image key '{key}'", "use src, alt, caption and credit", "warning")
+            parts_text[key] = meta.text(value) or ""
+    image = Image(*(parts_text.get(k, "") for k in ("src", "alt", "caption", "credit")))
+    return _check_image_src(read, node, image, content_dir) if image.src else image
+
+
+def _check_image_src(read: meta.Reader, node, image: Image, content_dir: Path) -> Image:
+    """Report a missing or unsafe picture; return the image with its pixel size when the file has one."""
+    if not is_local(image.src) and not image.src.startswith(("https://", "http://")):
+        read.report(node, f"image src '{image.src}' must be a file in content/ or an http(s) URL")
+        return image
+    if not image.alt:
+        read.report(node, "image has no 'alt' text", "describe the picture for readers who cannot see it",
+                    "warning")
+    if not is_local(image.src):
+        return image
+    target = (content_dir / image.src.lstrip("/")).resolve()
+    if not target.is_relative_to(content_dir.resolve()) or not target.is_file():
+        read.report(node, f"image '{image.src}' not found in the content folder",
+                    "paths are relative to the content folder, e.g. /images/photo.jpg")
+        return image
+    size = dimensions(target)
+    return replace(image, width=size[0], height=size[1]) if size else image
+
+
+def _body(document: meta.Document, body: tuple[str, str, str], problems: list[Problem]) -> tuple[str, int]:
+    html, error, _ = body
+    if error:
+        problems.append(Problem(document.path, document.body_line, 0, error))
+        return "", 0
+    return html, len(re.findall(r"\w+", document.body))

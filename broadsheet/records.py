@@ -1,0 +1,124 @@
+"""The records a site is made of: articles, pages, profiles, files to copy, and analytics rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Image:
+    """A picture with its caption and credit; any part may be empty."""
+
+    src: str
+    alt: str
+    caption: str
+    credit: str
+    width: int = 0
+    height: int = 0
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A dated correction or update note shown at the foot of an article."""
+
+    date: datetime
+    text: str
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article as its file says, with the body rendered to HTML."""
+
+    source: str
+    path: str
+    title: str
+    date: datetime
+    updated: datetime | None
+    authors: tuple[str, ...]
+    description: str
+    section: str
+    tags: tuple[str, ...]
+    image: Image | None
+    slug: str
+    draft: bool
+    featured: bool
+    lang: str
+    html: str
+    words: int
+    summary: str
+    expires: datetime | None
+    corrections: tuple[Correction, ...]
+    id: str
+    terms: str = ""
+    url: str = ""
+    digest: str = ""
+
+    @property
+    def modified(self) -> datetime | None:
+        """The last substantive change: the later of `updated` and the newest correction."""
+        moments = [m for m in (self.updated, *(c.date for c in self.corrections)) if m is not None]
+        return max(moments) if moments else None
+
+    @property
+    def reading_minutes(self) -> int:
+        """Reading time at 230 words a minute, rounded up (at least 1)."""
+        return max(1, -(-self.words // 230))
+
+
+@dataclass(frozen=True)
+class Page:
+    """A standing page such as About or Contact."""
+
+    source: str
+    title: str
+    description: str
+    slug: str
+    draft: bool
+    lang: str
+    html: str
+    url: str = ""
+    digest: str = ""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A reporter's biography from content/authors/<slug>.md."""
+
+    source: str
+    slug: str
+    name: str
+    role: str
+    photo: str
+    html: str
+    digest: str = ""
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A file copied unchanged: from `source` to `path` inside the output."""
+
+    source: Path
+    path: str
+
+
+@dataclass(frozen=True)
+class PageView:
+    """One row of the analytics export in content/data/pageviews.csv."""
+
+    path: str
+    views: int
+    source: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything read from content/ (and layouts/static/)."""
+
+    articles: tuple[Article, ...]
+    pages: tuple[Page, ...]
+    profiles: tuple[Profile, ...]
+    assets: tuple[Asset, ...]
+    pageviews: tuple[PageView, ...] | None = None
