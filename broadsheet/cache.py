@@ -144,6 +144,15 @@ def source_key(fingerprint: str, name: str, data: bytes) -> str:
     return hashlib.sha256(fingerprint.encode() + b"\0" + name.encode() + b"\0" + data).hexdigest()
 
 
+def file_state(path: Path) -> tuple[int, int] | None:
+    """(size, mtime) of a file, or None when it is not there: enough to tell a copy is up to date."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns)
+
+
 def forget(path: Path) -> None:
     """Delete the cache (a --fresh build)."""
     path.unlink(missing_ok=True)

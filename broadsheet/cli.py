@@ -16,7 +16,7 @@ from . import __version__
 from .config import load_config
 from .errors import BuildError, UsageError, display_path
 from .importer import Request, run_import
-from .pipeline import Options, Summary, build
+from .pipeline import Options, Summary, build, folders
 from .plaintext import parse_date
 from .slugs import slugify
 
@@ -165,9 +165,8 @@ def run_serve(args: argparse.Namespace) -> int:
     first = rebuild()
     if first:
         print(first, file=sys.stderr)
-    content = options.content or config.root / "content"
-    layouts = options.layouts or config.root / "layouts"
-    preview = Preview(options.out, config.base_path, rebuild, [args.config, content, layouts], args.host, args.port)
+    content, layouts, out = folders(config, options)
+    preview = Preview(out, config.base_path, rebuild, [args.config, content, layouts], args.host, args.port)
     preview.error = first
     address = f"http://{args.host}:{args.port}{config.base_path}"
     if args.host not in ("127.0.0.1", "localhost", "::1"):

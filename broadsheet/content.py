@@ -10,10 +10,10 @@ from pathlib import Path, PurePosixPath
 from time import perf_counter
 
 from . import meta
-from .cache import Cache, source_key
+from .cache import Cache, file_state, source_key
 from .config import Config
 from .documents import make_record
-from .errors import Problem, display_path
+from .errors import Problem, display_path, has_errors
 from .markup import is_local, render_bodies
 from .records import Asset, Content, PageView
 
@@ -47,8 +47,9 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
             if record is not None:
                 records[kind].append(record)
             continue
-        data = data if data is not None else path.read_bytes()
-        key = source_key(cache.fingerprint if cache else "", rel, data)
+        if data is None:  # known by its file state, but its entry is gone: read it after all
+            data = path.read_bytes()
+            key = source_key(cache.fingerprint if cache else "", rel, data)
         found = []
         fresh.append((kind, PurePosixPath(rel), key, _read(path, data, config.root, found), found))
     started = perf_counter()
@@ -58,7 +59,7 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
     for kind, rel, key, document, found in fresh:
         record = make_record(kind, config, document, rel, content_dir, next(bodies), found) if document else None
         dependencies = _dependencies(document, content_dir)
-        if any(p.severity == "error" for p in found):
+        if has_errors(found):
             record = None
         elif record is not None:
             record = replace(record, digest=source_key(key, repr(dependencies), b""))
@@ -102,19 +103,11 @@ def _dependencies(document: meta.Document | None, content_dir: Path) -> tuple[tu
     if not src or not is_local(src):
         return ()
     target = content_dir / src.lstrip("/")
-    return ((str(target), _state(target)),)
+    return ((str(target), file_state(target)),)
 
 
 def _unchanged(dependencies: tuple[tuple[str, tuple | None], ...]) -> bool:
-    return all(_state(Path(path)) == state for path, state in dependencies)
-
-
-def _state(path: Path) -> tuple | None:
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return (stat.st_size, stat.st_mtime_ns)
+    return all(file_state(Path(path)) == state for path, state in dependencies)
 
 
 def _pageviews(path: Path, shown: str, problems: list[Problem]) -> tuple[PageView, ...]:

@@ -43,9 +43,14 @@ def _order(problem: Problem) -> tuple[str, int, int, str]:
     return (problem.path, problem.line, problem.col, problem.message)
 
 
+def has_errors(problems: list[Problem]) -> bool:
+    """True when any problem is an error (warnings and notes are not)."""
+    return any(p.severity == "error" for p in problems)
+
+
 def fail_if_errors(problems: list[Problem]) -> None:
     """Raise BuildError carrying every problem (warnings too) when any of them is an error."""
-    if any(p.severity == "error" for p in problems):
+    if has_errors(problems):
         raise BuildError(problems)
 
 

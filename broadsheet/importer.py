@@ -13,7 +13,7 @@ import frontmatter
 
 from . import meta
 from .config import Config
-from .errors import Problem, display_path
+from .errors import Problem, display_path, has_errors
 from .plaintext import Copy, NotAnArticle, escape, parse
 from .slugs import slug_problem, slugify
 
@@ -42,7 +42,7 @@ class Report:
     @property
     def failed(self) -> bool:
         """True when any file was skipped or could not be imported."""
-        return any(p.severity == "error" for p in self.problems)
+        return has_errors(self.problems)
 
 
 def run_import(config: Config, request: Request) -> Report:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
 from math import ceil
+from typing import Any
 
 from .config import Config
 from .content import Content
@@ -121,15 +123,21 @@ class Site:
 
     def section(self, slug: str) -> Section:
         """The section with this slug."""
-        return next(s for s in self.sections if s.slug == slug)
+        return self._index["section"][slug]
 
     def tag(self, name: str) -> Tag:
         """The tag with this name."""
-        return next(t for t in self.tags if t.name == name)
+        return self._index["tag"][name]
 
     def author(self, name: str) -> Author:
         """The author with this byline name."""
-        return next(a for a in self.authors if a.name == name)
+        return self._index["author"][name]
+
+    @cached_property
+    def _index(self) -> dict[str, dict[str, Any]]:
+        """Sections by slug, tags and authors by name: templates look them up for every card and byline."""
+        return {"section": {s.slug: s for s in self.sections}, "tag": {t.name: t for t in self.tags},
+                "author": {a.name: a for a in self.authors}}
 
     def related(self, article: Article) -> tuple[Article, ...]:
         """Up to four articles to read next: shared tags, then the same section, then the newest."""
@@ -142,10 +150,6 @@ class Site:
     def newer(self, article: Article) -> Article | None:
         """The next article in the same section."""
         return self._neighbours.get(article.source, (None, None))[1]
-
-    def feed(self, url: str) -> Feed | None:
-        """The feed published at url (e.g. '/sport/feed.xml'), or None."""
-        return next((f for f in self.feeds if f.url == url), None)
 
     def breaking(self, days: int = 2, limit: int = 1000) -> tuple[Article, ...]:
         """Articles published in the last `days` before the build (for the Google News sitemap)."""
@@ -168,7 +172,7 @@ def make_site(config: Config, content: Content, now: datetime, drafts: bool, fut
     articles = tuple(sorted((replace(a, url=_permalink(config, a)) for a in shown), key=_newest_first))
     pages = tuple(replace(p, url=f"/{p.slug}/") for p in content.pages if drafts or not p.draft)
     sections = _sections(config, articles)
-    tags = _group(articles, lambda a: a.tags, "tags", Tag, problems)
+    tags = tuple(Tag(*group) for group in _group(articles, lambda a: a.tags, "tags", problems))
     authors = _authors(articles, content.profiles, problems)
     archives = _archives(config, articles)
     feeds = _feeds(config, articles, sections, authors)
@@ -233,7 +237,9 @@ def _sections(config: Config, articles: tuple[Article, ...]) -> tuple[Section, .
                          tuple(a for a in articles if a.section == slug)) for slug in order)
 
 
-def _group(articles: Iterable[Article], names, folder: str, record, problems: list[Problem]) -> tuple:
+def _group(articles: Iterable[Article], names: Callable[[Article], tuple[str, ...]], folder: str,
+           problems: list[Problem]) -> list[tuple[str, str, str, tuple[Article, ...]]]:
+    """(slug, name, url, articles) for each name the articles carry; two names with one slug are an error."""
     by_name: dict[str, list[Article]] = {}
     for article in articles:
         for name in names(article):
@@ -247,15 +253,15 @@ def _group(articles: Iterable[Article], names, folder: str, record, problems: li
                                     "spell the two the same way", "error"))
             continue
         seen[slug] = name
-        groups.append(record(slug, name, f"/{folder}/{slug}/", tuple(by_name[name])))
-    return tuple(groups)
+        groups.append((slug, name, f"/{folder}/{slug}/", tuple(by_name[name])))
+    return groups
 
 
 def _authors(articles: tuple[Article, ...], profiles: tuple[Profile, ...],
              problems: list[Problem]) -> tuple[Author, ...]:
     by_slug = {p.slug: p for p in profiles}
-    tags = _group(articles, lambda a: a.authors, "authors", Tag, problems)
-    return tuple(Author(t.slug, t.name, t.url, t.articles, by_slug.get(t.slug)) for t in tags)
+    return tuple(Author(*group, by_slug.get(group[0])) for group in _group(articles, lambda a: a.authors,
+                                                                             "authors", problems))
 
 
 def _archives(config: Config, articles: tuple[Article, ...]) -> tuple[Archive, ...]:

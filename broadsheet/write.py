@@ -17,6 +17,7 @@ try:
 except ImportError:  # Windows: builds are not locked against each other
     fcntl = None  # type: ignore[assignment]
 
+from .cache import file_state
 from .errors import BuildError, Problem, UsageError, display_path, fail_if_errors
 from .records import Asset
 from .render import Output
@@ -74,28 +75,30 @@ def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problem
 def _update(stage: Path, outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problems: list[Problem],
             on_apply: Callable[[], None] | None, known: set[str] | None) -> int:
     """Stage what changed, then (only when the build has no error) move it into out and drop what went."""
-    changed, current = [], {MARKER}
+    # Changed files wait side by side in the stage under plain numbers: no folders to make there and remove
+    # again (making a folder costs as much as writing a page on some file systems).
+    changed, current, checked = [], {MARKER}, set()
     for output in outputs:
         current.add(output.path)
         if output.data is not None and not _same_bytes(_inside(out, output.path), output.data):
-            target = _inside(stage, output.path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(output.data)
+            (stage / str(len(changed))).write_bytes(output.data)
             changed.append(output.path)
     for asset in assets:
         current.add(asset.path)
-        if _state(_inside(out, asset.path)) != _state(asset.source):
-            target = _inside(stage, asset.path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(asset.source, target)
+        if file_state(_inside(out, asset.path)) != file_state(asset.source):
+            shutil.copy2(asset.source, stage / str(len(changed)))
             changed.append(asset.path)
     fail_if_errors(problems)
     if on_apply:
         on_apply()
-    for path in changed:
+    for number, path in enumerate(changed):
         target = _inside(out, path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(stage / path, _settled(out, path))
+        if target.parent not in checked:  # once per folder: make it, and be sure no link leads out of out
+            if not target.parent.is_dir():
+                target.parent.mkdir(parents=True)
+            _settled(out, path)
+            checked.add(target.parent)
+        os.replace(stage / str(number), target)
     if known is None:
         _remove_others(out, current)
     else:
@@ -143,7 +146,7 @@ def _fill(stage: Path, outputs: Iterator[Output], assets: Iterable[Asset], previ
         target = _inside(stage, asset.path)
         _mkdir(target.parent, made)
         old = previous / asset.path if previous else None
-        if old is None or _state(old) != _state(asset.source) or not _linked(old, target):
+        if old is None or file_state(old) != file_state(asset.source) or not _linked(old, target):
             shutil.copy2(asset.source, target)
             count += 1
     return count
@@ -166,14 +169,6 @@ def _linked(old: Path, target: Path) -> bool:
     except OSError:
         return False
     return True
-
-
-def _state(path: Path) -> tuple[int, int] | None:
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return (stat.st_size, stat.st_mtime_ns)
 
 
 def _mkdir(folder: Path, made: set[Path]) -> None:

@@ -59,7 +59,7 @@ def test_right_to_left_article_is_laid_out_right_to_left(browser, served):
     page.close()
 
 
-def test_missing_page_gets_the_sites_404_with_working_styles(browser, served):
+def test_the_404_page_loads_with_working_styles(browser, served):
     origin, out = served
     page, _, failures, _ = visit(browser, f"{origin}/newsroom/404.html", 1280)
     assert [f for f in failures if "404.html" not in f] == []

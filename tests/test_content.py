@@ -10,7 +10,7 @@ from broadsheet.config import load_config
 from broadsheet.content import load
 from broadsheet.errors import Problem
 
-from .conftest import article, write_files
+from .conftest import article
 
 
 def read(make_site, files: dict[str, str | bytes]):
@@ -204,7 +204,3 @@ def test_markdown_failure_is_reported_not_raised(make_site):
     assert story is None
     assert problems[0].message.startswith("markdown rendering failed")
 
-
-def test_write_helper_roundtrip(tmp_path: Path):
-    write_files(tmp_path, {"a/b.txt": "\n    x\n"})
-    assert (tmp_path / "a/b.txt").read_text() == "x\n"
