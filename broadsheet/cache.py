@@ -7,6 +7,7 @@ whose bytes did not change. Any change of configuration or of Broadsheet's versi
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import sqlite3
 from pathlib import Path
@@ -18,6 +19,7 @@ import jinja2.bccache
 from . import __version__
 from .config import Config
 
+FORMAT = 3  # raise whenever what is stored changes shape, so an older cache is never trusted
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL);"
            "CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, signature TEXT NOT NULL);"
            "CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, state TEXT NOT NULL, key TEXT NOT NULL)")
@@ -28,7 +30,7 @@ class Cache:
 
     def __init__(self, path: Path, config: Config) -> None:
         self.path = path
-        self.fingerprint = hashlib.sha256(f"{__version__}\n{config!r}".encode()).hexdigest()
+        self.fingerprint = hashlib.sha256(f"{__version__}\n{FORMAT}\n{config!r}".encode()).hexdigest()
         self.used: set[str] = set()
         self.new: dict[str, bytes] = {}
         self.seen_files: dict[str, tuple[str, str]] = {}
@@ -44,7 +46,8 @@ class Cache:
     def get(self, key: str) -> Any | None:
         """The value stored under key, or None."""
         try:
-            row = self.db.execute("SELECT value FROM entries WHERE key = ?", (key,)).fetchone()
+            row = (self.new[key],) if key in self.new else self.db.execute(
+                "SELECT value FROM entries WHERE key = ?", (key,)).fetchone()
             value = pickle.loads(row[0]) if row else None
         except (sqlite3.DatabaseError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
             return None
@@ -92,6 +95,11 @@ class Cache:
         self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)", self.new.items())
         self.new.clear()
 
+    def commit(self) -> None:
+        """Make the entries so far readable from other connections (forked workers open their own)."""
+        self._flush()
+        self.db.commit()
+
     def templates(self) -> jinja2.BytecodeCache:
         """Compiled layouts kept between builds (Jinja2 checks each against its source)."""
         return _TemplateCache(self)
@@ -103,23 +111,40 @@ class Cache:
         except sqlite3.DatabaseError:
             return {}
 
-    def save_signatures(self, signatures: dict[str, str]) -> None:
-        """Record the signatures of the build now in the output folder."""
+    def save_signatures(self, signatures: dict[str, str], stored: dict[str, str]) -> None:
+        """Record the signatures of the build now in the output folder; `stored` are the rows there now, so
+        only the difference is written."""
         with self.db:
-            self.db.execute("DELETE FROM outputs")
-            self.db.executemany("INSERT INTO outputs VALUES (?, ?)", signatures.items())
+            self.db.executemany("DELETE FROM outputs WHERE path = ?",
+                                ((path,) for path in stored.keys() - signatures.keys()))
+            self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?)",
+                                ((path, sig) for path, sig in signatures.items() if stored.get(path) != sig))
+
+    def forget_signatures(self, paths: set[str] | None) -> None:
+        """Drop the signatures of these outputs (None: of all)."""
+        with self.db:
+            if paths is None:
+                self.db.execute("DELETE FROM outputs")
+            else:
+                self.db.executemany("DELETE FROM outputs WHERE path = ?", ((path,) for path in paths))
 
     def save(self) -> None:
-        """Write new entries and drop those this build did not use, in one transaction."""
+        """Write new entries and drop those this build did not use, in one transaction (rows that did not
+        change are not written again)."""
         with self.db:
             self._flush()
-            self.db.execute("DELETE FROM files")
-            self.db.executemany("INSERT INTO files VALUES (?, ?, ?)",
-                                ((name, state, key) for name, (state, key) in self.seen_files.items()))
-            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
-            self.db.execute("DELETE FROM used")
-            self.db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in self.used))
-            self.db.execute("DELETE FROM entries WHERE key NOT IN (SELECT key FROM used)")
+            gone = self.known_files.keys() - self.seen_files.keys()
+            self.db.executemany("DELETE FROM files WHERE name = ?", ((name,) for name in gone))
+            self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?)",
+                                ((name, state, key) for name, (state, key) in self.seen_files.items()
+                                 if self.known_files.get(name) != (state, key)))
+            self.known_files = dict(self.seen_files)
+            stored = self.db.execute("SELECT count(*) FROM entries").fetchone()[0]
+            if stored > len(self.used):  # some entry was not used by this build: drop it
+                self.db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
+                self.db.execute("DELETE FROM used")
+                self.db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in self.used))
+                self.db.execute("DELETE FROM entries WHERE key NOT IN (SELECT key FROM used)")
 
     def close(self) -> None:
         """Let go of the database file."""
@@ -144,10 +169,10 @@ def source_key(fingerprint: str, name: str, data: bytes) -> str:
     return hashlib.sha256(fingerprint.encode() + b"\0" + name.encode() + b"\0" + data).hexdigest()
 
 
-def file_state(path: Path) -> tuple[int, int] | None:
+def file_state(path: Path | str) -> tuple[int, int] | None:
     """(size, mtime) of a file, or None when it is not there: enough to tell a copy is up to date."""
     try:
-        stat = path.stat()
+        stat = os.stat(path)
     except OSError:
         return None
     return (stat.st_size, stat.st_mtime_ns)

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from time import perf_counter
 
-from . import meta
+from . import bodies, meta
 from .cache import Cache, file_state, source_key
 from .config import Config
 from .documents import make_record
@@ -31,33 +31,37 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
     assets, fresh = [], []
     sources = []
     prefix = len(str(content_dir)) + 1
-    for path in _files(content_dir, config.root, problems):
-        rel = str(path)[prefix:].replace(os.sep, "/")
+    for path in _files(str(content_dir), config.root, problems):
+        rel = path[prefix:].replace(os.sep, "/")
         kind = rel.split("/", 1)[0] if "/" in rel else ""
         if rel.endswith(".md") and kind in records:
             sources.append((path, rel, kind, *_identify(path, rel, cache)))
         elif kind not in _DATA_FOLDERS:
-            assets.append(Asset(path, rel))
+            assets.append(Asset(Path(path), rel))
+    bodies.use(bodies.Bodies(cache))
     hits = cache.get_many([key for *_, key, _ in sources]) if cache else {}
+    states: dict[str, tuple[int, int] | None] = {}  # each picture is looked at once, however many use it
     for path, rel, kind, key, data in sources:
         hit = hits.get(key)
-        if hit is not None and _unchanged(hit[2]):
+        if hit is not None and _unchanged(hit[2], states):
             record, found, _ = hit
             problems.extend(found)
             if record is not None:
                 records[kind].append(record)
+                if kind == "articles":
+                    bodies.current.keep(record.body)
             continue
         if data is None:  # known by its file state, but its entry is gone: read it after all
-            data = path.read_bytes()
+            data = Path(path).read_bytes()
             key = source_key(cache.fingerprint if cache else "", rel, data)
         found = []
-        fresh.append((kind, PurePosixPath(rel), key, _read(path, data, config.root, found), found))
+        fresh.append((kind, PurePosixPath(rel), key, _read(Path(path), data, config.root, found), found))
     started = perf_counter()
-    bodies = iter(render_bodies(config, [document.body for *_, document, _ in fresh if document], jobs))
+    rendered = iter(render_bodies(config, [document.body for *_, document, _ in fresh if document], jobs))
     if timings is not None:
         timings["markdown"] = perf_counter() - started
     for kind, rel, key, document, found in fresh:
-        record = make_record(kind, config, document, rel, content_dir, next(bodies), found) if document else None
+        record = make_record(kind, config, document, rel, content_dir, next(rendered), found) if document else None
         dependencies = _dependencies(document, content_dir)
         if has_errors(found):
             record = None
@@ -69,27 +73,31 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
         if record is not None:
             records[kind].append(record)
     if static_dir.is_dir():
-        assets += [Asset(p, "static/" + p.relative_to(static_dir).as_posix())
-                   for p in _files(static_dir, config.root, problems)]
+        start = len(str(static_dir)) + 1
+        assets += [Asset(Path(p), "static/" + p[start:].replace(os.sep, "/"))
+                   for p in _files(str(static_dir), config.root, problems)]
     views = content_dir / "data" / "pageviews.csv"
     pageviews = _pageviews(views, display_path(views, config.root), problems) if views.is_file() else None
     ordered = {kind: tuple(sorted(found, key=lambda r: r.source)) for kind, found in records.items()}
     return Content(ordered["articles"], ordered["pages"], ordered["authors"], tuple(assets), pageviews)
 
 
-def _identify(path: Path, rel: str, cache: Cache | None) -> tuple[str, bytes | None]:
+def _identify(path: str, rel: str, cache: Cache | None) -> tuple[str, bytes | None]:
     """A source's cache key: from the last build's note when the file is untouched (size, mtime, ctime and
     inode all the same), else from its bytes, which are then returned so they are read only once."""
-    stat = path.stat()
-    state = f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
+    stat = os.stat(path)
     if cache is None:
-        data = path.read_bytes()
+        with open(path, "rb") as file:
+            data = file.read()
         return source_key("", rel, data), data
+    # the key also depends on the settings: a note made under other settings never matches
+    state = f"{cache.fingerprint[:16]}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
     known = cache.known_files.get(rel)
     if known is not None and known[0] == state:
         cache.saw_file(rel, state, known[1])
         return known[1], None
-    data = path.read_bytes()
+    with open(path, "rb") as file:
+        data = file.read()
     key = source_key(cache.fingerprint, rel, data)
     cache.saw_file(rel, state, key)
     return key, data
@@ -106,8 +114,13 @@ def _dependencies(document: meta.Document | None, content_dir: Path) -> tuple[tu
     return ((str(target), file_state(target)),)
 
 
-def _unchanged(dependencies: tuple[tuple[str, tuple | None], ...]) -> bool:
-    return all(file_state(Path(path)) == state for path, state in dependencies)
+def _unchanged(dependencies: tuple[tuple[str, tuple | None], ...], states: dict[str, tuple[int, int] | None]) -> bool:
+    for path, state in dependencies:
+        if path not in states:
+            states[path] = file_state(path)
+        if states[path] != state:
+            return False
+    return True
 
 
 def _pageviews(path: Path, shown: str, problems: list[Problem]) -> tuple[PageView, ...]:
@@ -130,20 +143,19 @@ def _pageviews(path: Path, shown: str, problems: list[Problem]) -> tuple[PageVie
     return tuple(found)
 
 
-def _files(folder: Path, root: Path, problems: list[Problem]) -> list[Path]:
+def _files(folder: str, root: Path, problems: list[Problem]) -> list[str]:
     """Every regular file under folder, sorted, skipping hidden and editor files and outside links."""
-    found: list[Path] = []
+    found: list[str] = []
     with os.scandir(folder) as listing:
         entries = sorted((e for e in listing if not _IGNORED.search(e.name)), key=lambda e: e.name)
     for entry in entries:
-        path = Path(entry.path)
-        if entry.is_symlink() and not path.resolve().is_relative_to(root):
-            problems.append(Problem(display_path(path, root), message="symbolic link points outside the "
-                                    "project; not followed", severity="warning"))
+        if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(root):
+            problems.append(Problem(display_path(Path(entry.path), root), message="symbolic link points outside "
+                                    "the project; not followed", severity="warning"))
         elif entry.is_dir(follow_symlinks=False):
-            found += _files(path, root, problems)
+            found += _files(entry.path, root, problems)
         elif entry.is_file():
-            found.append(path)
+            found.append(entry.path)
     return found
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import datetime
 from html import unescape
 from pathlib import Path, PurePosixPath
 
 import yaml
 
-from . import meta
+from . import bodies, meta
 from .config import Config
 from .errors import Problem
 from .images import dimensions
@@ -58,8 +59,15 @@ def _article(config: Config, document: meta.Document, rel: PurePosixPath, conten
     if updated is not None and updated < date:
         read.report(read.node("updated"), "'updated' is earlier than 'date'", severity="warning")
     return Article(document.path, str(rel), title, date, updated, authors, description, section, tags, image,
-                   slug, *flags, lang, html, words, description or summarise(html), expires, corrections,
-                   read.text("id"), body[2])
+                   slug, *flags, lang, bodies.current.add(html, body[2]), words, description or summarise(html),
+                   expires, corrections, read.text("id"), permalink(config, date, slug, section))
+
+
+def permalink(config: Config, date: datetime, slug: str, section: str) -> str:
+    """An article's URL by the `permalink` setting (dates in the site's timezone)."""
+    local = date.astimezone(config.zone)
+    return config.permalink.format(year=f"{local.year:04d}", month=f"{local.month:02d}",
+                                   day=f"{local.day:02d}", slug=slug, section=section)
 
 
 def _corrections(read: meta.Reader, config: Config) -> tuple[Correction, ...]:

@@ -4,10 +4,11 @@ listings and feeds, each with its URL (no I/O)."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from math import ceil
 from typing import Any
@@ -153,7 +154,8 @@ class Site:
 
     def breaking(self, days: int = 2, limit: int = 1000) -> tuple[Article, ...]:
         """Articles published in the last `days` before the build (for the Google News sitemap)."""
-        return tuple(a for a in self.articles if (self.now - a.date).total_seconds() <= days * 86400)[:limit]
+        since = self.now - timedelta(days=days)
+        return tuple(itertools.islice(itertools.takewhile(lambda a: a.date >= since, self.articles), limit))
 
     @property
     def lead(self) -> Article | None:
@@ -169,7 +171,7 @@ def make_site(config: Config, content: Content, now: datetime, drafts: bool, fut
     section or place in the order changed, and refreshed otherwise.
     """
     shown = [a for a in content.articles if published(a, now, drafts, future)]
-    articles = tuple(sorted((replace(a, url=_permalink(config, a)) for a in shown), key=_newest_first))
+    articles = tuple(sorted(shown, key=_newest_first))  # each carries its URL from documents.permalink
     pages = tuple(replace(p, url=f"/{p.slug}/") for p in content.pages if drafts or not p.draft)
     sections = _sections(config, articles)
     tags = tuple(Tag(*group) for group in _group(articles, lambda a: a.tags, "tags", problems))
@@ -222,12 +224,6 @@ def published(article: Article, now: datetime, drafts: bool, future: bool) -> bo
 
 def _newest_first(article: Article) -> tuple[float, str, str]:
     return (-article.date.timestamp(), article.title.casefold(), article.source)
-
-
-def _permalink(config: Config, article: Article) -> str:
-    local = article.date.astimezone(config.zone)
-    return config.permalink.format(year=f"{local.year:04d}", month=f"{local.month:02d}",
-                                   day=f"{local.day:02d}", slug=article.slug, section=article.section)
 
 
 def _sections(config: Config, articles: tuple[Article, ...]) -> tuple[Section, ...]:

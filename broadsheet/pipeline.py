@@ -83,21 +83,30 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
     site = make_site(config, content, now, options.drafts, options.future, problems, memo)
     cache.put("related", memo)
     env = make_environment(site, layouts, problems, cache.templates())
+    cache.commit()  # page workers read article bodies from the cache file
     fail_if_errors(problems)
     timings["model"] = perf_counter() - started - timings["load"] - timings["markdown"]
     total = 12 + len(site.feeds) + len(site.articles) + len(site.pages) + len(site.listings)
     stored = cache.signatures()
-    before = {path: sig for path, sig in stored.items()
-              if path.endswith("/") or (out / path).is_file()}  # a page is reused only while its file is there
+    folder = str(out) + os.sep  # a page is reused only while its file is there
+    before = {path: sig for path, sig in stored.items() if path.endswith("/") or os.path.isfile(folder + path)}
     after: dict[str, str] = {}
     pages = render(site, env, layouts, problems, before, after, timings, options.jobs)
     outputs = itertools.chain(pages, _timed(search.index(site, before, after), timings, "search"))
     writing = perf_counter()
     known = {path for path in stored if not path.endswith("/")} if stored else None
+
+    def untrust(paths: set[str] | None) -> None:
+        """Before files are replaced, their signatures are dropped (so a build killed half-way is safe)."""
+        doomed = set(stored) if paths is None else paths & stored.keys()
+        cache.forget_signatures(None if paths is None else doomed)
+        for path in doomed:
+            del stored[path]
+
     files = write(_counted(outputs, total, progress, after), site.assets, out, problems,
-                  incremental=not options.fresh, on_apply=lambda: cache.save_signatures({}), known=known)
+                  incremental=not options.fresh, on_apply=untrust, known=known)
     after.update((asset.path, "") for asset in site.assets if asset.path not in after)
-    cache.save_signatures(after)
+    cache.save_signatures(after, stored)
     timings["write"] = perf_counter() - writing - timings.get("render", 0.0) - timings["search"]
     return Summary(len(site.articles), len(site.pages), len(site.listings), len(site.assets), files,
                    round((perf_counter() - started) * 1000), out, tuple(problems),

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from . import bodies
+
 
 @dataclass(frozen=True)
 class Image:
@@ -29,7 +31,7 @@ class Correction:
 
 @dataclass(frozen=True)
 class Article:
-    """One news article as its file says, with the body rendered to HTML."""
+    """One news article as its file says; its rendered body is read by key when needed."""
 
     source: str
     path: str
@@ -45,15 +47,24 @@ class Article:
     draft: bool
     featured: bool
     lang: str
-    html: str
+    body: str  # the key of its rendered HTML and search words (see bodies.py)
     words: int
     summary: str
     expires: datetime | None
     corrections: tuple[Correction, ...]
     id: str
-    terms: str = ""
     url: str = ""
     digest: str = ""
+
+    @property
+    def html(self) -> str:
+        """The body rendered to HTML (read when asked for, not held)."""
+        return bodies.current.html(self.body)
+
+    @property
+    def terms(self) -> str:
+        """The body's distinct words, for the search index."""
+        return bodies.current.terms(self.body)
 
     @property
     def modified(self) -> datetime | None:

@@ -18,7 +18,7 @@ import jinja2
 
 from .errors import Problem, display_path
 from .model import FIXED_PAGES, Site, output_path
-from .signatures import page_signature, site_signature
+from .signatures import contents_signature, page_signature, site_signature
 
 RTL_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"}
 REQUIRED_LAYOUTS = ("base.html", "article.html", "page.html", "index.html", "list.html", "404.html", "tags.html",
@@ -113,11 +113,11 @@ def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Pr
     The signatures of this build go into `after`. Many pages are rendered in worker processes, with the same
     bytes as in one. Template errors are reported once per template line.
     """
-    shared = site_signature(site, layouts)
+    shared, contents = site_signature(site, layouts), contents_signature(site)
     pages = list(_pages(site))
     todo = []
     for index, (template, url, _, context) in enumerate(pages):
-        signature = page_signature(shared, template, context, site)
+        signature = page_signature(shared, template, context, site, contents)
         if signature and after is not None:
             after[output_path(url)] = signature
         if signature and before and before.get(output_path(url)) == signature:

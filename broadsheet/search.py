@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 
-from . import __version__
+from . import __version__, bodies
 from .model import Site
 from .render import Output, format_date
 from .terms import words
@@ -38,11 +38,12 @@ def _index(site: Site) -> Iterator[Output]:
     docs = [[a.url, a.title, a.description, site.section(a.section).name, a.date.date().isoformat(),
              format_date(a.date, site.config.date_format)] for a in site.articles]
     postings: dict[str, tuple[list[int], list[int]]] = {}
-    for number, article in enumerate(site.articles):
+    body_terms = bodies.current.all_terms([a.body for a in site.articles])
+    for number, (article, terms) in enumerate(zip(site.articles, body_terms, strict=True)):
         in_title = set(words(article.title))
         for term in in_title:
             postings.setdefault(term, ([], []))[0].append(number)
-        for term in (set(words(article.description)) | set(article.terms.split())) - in_title:
+        for term in (set(words(article.description)) | set(terms.split())) - in_title:
             postings.setdefault(term, ([], []))[1].append(number)
     encoded = {term: [_deltas(t), _deltas(b)] for term, (t, b) in sorted(postings.items())}
     doc_files = [f"docs-{n}.json" for n in range(max(1, -(-len(docs) // DOCS_PER_SHARD)))]

@@ -21,8 +21,18 @@ def site_signature(site: Site, layouts: Path) -> str:
     return digest.hexdigest()
 
 
-def page_signature(shared: str, template: str, context: dict[str, Any], site: Site) -> str:
-    """The signature of one article, page, listing or section/author feed; '' for pages always rendered."""
+def contents_signature(site: Site) -> str:
+    """What the site-wide pages (home, sitemaps, main feeds, indexes, 404) are made from: every article, page,
+    listing, profile and file in order, and which articles count as breaking news at this build's moment."""
+    parts = ([(a.digest, a.url) for a in site.articles], [(p.digest, p.url) for p in site.pages],
+             [(lst.url, lst.title, lst.description) for lst in site.listings],
+             [(a.slug, a.profile.digest if a.profile else "") for a in site.authors],
+             [asset.path for asset in site.assets], [a.source for a in site.breaking()])
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def page_signature(shared: str, template: str, context: dict[str, Any], site: Site, contents: str) -> str:
+    """The signature of one page: what it shows, the layouts, and for site-wide pages all the contents."""
     if "article" in context:
         article = context["article"]
         near = [(a.digest, a.url) if a else None for a in (site.older(article), site.newer(article))]
@@ -40,5 +50,5 @@ def page_signature(shared: str, template: str, context: dict[str, Any], site: Si
         feed = context["feed"]
         parts = (feed.title, feed.url, feed.home, [(a.digest, a.url) for a in feed.articles])
     else:
-        return ""
+        parts = (contents, context["current"], context["is_home"], context["is_listing"])
     return hashlib.sha256(f"{shared}\n{template}\n{parts!r}".encode()).hexdigest()

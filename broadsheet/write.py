@@ -42,14 +42,14 @@ def check_output_folder(out: Path, protected: Iterable[Path]) -> None:
 
 
 def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problems: list[Problem],
-          incremental: bool = False, on_apply: Callable[[], None] | None = None,
+          incremental: bool = False, on_apply: Callable[[set[str] | None], None] | None = None,
           known: set[str] | None = None) -> int:
     """Write the site into out and return how many files were written; nothing changes unless all went well.
 
     A full build stages the whole site beside out and swaps it in at once. An incremental build (when out
     holds a previous build) stages only the files whose bytes changed, then moves each into place atomically
     and deletes files the site no longer has (those in `known`, the previous build's files, when given);
-    `on_apply` runs just before the first file is replaced.
+    `on_apply` runs just before the first file is replaced, with the paths about to change (None: all).
     """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -65,7 +65,7 @@ def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problem
             (stage / MARKER).write_text("This folder is written by Broadsheet; it is replaced on every build.\n")
             stage.chmod(0o755)
             if on_apply:
-                on_apply()
+                on_apply(None)
             _swap(stage, out)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
@@ -73,7 +73,7 @@ def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problem
 
 
 def _update(stage: Path, outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problems: list[Problem],
-            on_apply: Callable[[], None] | None, known: set[str] | None) -> int:
+            on_apply: Callable[[set[str] | None], None] | None, known: set[str] | None) -> int:
     """Stage what changed, then (only when the build has no error) move it into out and drop what went."""
     # Changed files wait side by side in the stage under plain numbers: no folders to make there and remove
     # again (making a folder costs as much as writing a page on some file systems).
@@ -89,8 +89,9 @@ def _update(stage: Path, outputs: Iterator[Output], assets: Iterable[Asset], out
             shutil.copy2(asset.source, stage / str(len(changed)))
             changed.append(asset.path)
     fail_if_errors(problems)
+    gone = known - current if known is not None else None
     if on_apply:
-        on_apply()
+        on_apply(set(changed) | gone if gone is not None else None)
     for number, path in enumerate(changed):
         target = _inside(out, path)
         if target.parent not in checked:  # once per folder: make it, and be sure no link leads out of out
@@ -99,10 +100,10 @@ def _update(stage: Path, outputs: Iterator[Output], assets: Iterable[Asset], out
             _settled(out, path)
             checked.add(target.parent)
         os.replace(stage / str(number), target)
-    if known is None:
+    if gone is None:
         _remove_others(out, current)
     else:
-        _remove_gone(out, known - current)
+        _remove_gone(out, gone)
     return len(changed)
 
 

@@ -94,6 +94,17 @@ def test_config_layout_and_version_changes_never_serve_stale_output(make_site, m
     assert page.read_text() != "stale" and broadsheet.__version__ != "9.9.9"
 
 
+def test_a_setting_that_shapes_records_rereads_untouched_sources(make_site):
+    root = make_site({"content/articles/news/a.md": article("Alpha", "2024-05-01", body="A <mark>marked</mark> word.")})
+    build(Options(config=root / "pyproject.toml", now=NOW))
+    assert "<mark>marked</mark>" in (root / "site/2024/05/alpha/index.html").read_text()
+    config = root / "pyproject.toml"
+    config.write_text(config.read_text() + 'permalink = "/{section}/{slug}/"\nraw_html = "escape"\n')
+    build(Options(config=config, now=NOW))
+    assert "&lt;mark&gt;marked&lt;/mark&gt;" in (root / "site/news/alpha/index.html").read_text()
+    assert not (root / "site/2024/05/alpha/index.html").exists()
+
+
 def test_a_changed_picture_updates_the_size_in_the_page(make_site):
     from .test_images import png
 
