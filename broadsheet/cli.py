@@ -13,14 +13,16 @@ from pathlib import Path
 from time import monotonic
 
 from . import __version__
-from .config import load_config
+from .check import check as check_links
+from .config import Config, load_config
 from .errors import BuildError, UsageError, display_path
 from .importer import Request, run_import
 from .pipeline import Options, Summary, build, folders
 from .plaintext import parse_date
 from .slugs import slugify
+from .write import MARKER
 
-COMMANDS = ("build", "import", "serve")
+COMMANDS = ("build", "import", "serve", "check", "deploy")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,6 +64,21 @@ def _parser() -> argparse.ArgumentParser:
     serve_command.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     serve_command.add_argument("--open", action="store_true", help="open the site in a browser")
     serve_command.set_defaults(run=run_serve)
+    check_command = commands.add_parser("check", help="check every link of the built site (offline)")
+    _add_site_flags(check_command)
+    check_command.set_defaults(run=run_check)
+    deploy_command = commands.add_parser("deploy", help="build, check and publish the site to a git branch "
+                                         "(gh-pages)")
+    add_build_flags(deploy_command)
+    deploy_command.add_argument("--remote", default="origin", help="git remote to push to (default: origin)")
+    deploy_command.add_argument("--branch", default="gh-pages", help="branch to publish (default: gh-pages)")
+    deploy_command.add_argument("--message", "-m", help="commit message (default: names the source commit)")
+    deploy_command.add_argument("--cname", help="custom domain for a CNAME file (default: the cname setting)")
+    deploy_command.add_argument("--no-build", action="store_true", help="publish the output folder as it is")
+    deploy_command.add_argument("--dry-run", action="store_true", help="print the commit it would make; change "
+                                "nothing")
+    deploy_command.add_argument("--force", action="store_true", help="publish even with broken internal links")
+    deploy_command.set_defaults(run=run_deploy)
     import_command = commands.add_parser("import", help="turn plain-text articles into Markdown files in content/")
     add_import_flags(import_command)
     import_command.set_defaults(run=run_import_command)
@@ -143,6 +160,78 @@ def run_build(args: argparse.Namespace) -> int:
     _print_problems(summary.warnings, args)
     if not args.quiet:
         print(describe(summary))
+    return 0
+
+
+def _add_site_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=Path("pyproject.toml"), metavar="FILE",
+                        help="configuration file with [tool.broadsheet] (default: ./pyproject.toml)")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="the built site (default: site/)")
+    parser.add_argument("--base-url", metavar="URL", help="the URL the site is served at (default: base_url)")
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """`broadsheet check`: every internal link of the built site resolves; exit 1 when one does not."""
+    config = load_config(args.config, {"base_url": args.base_url})
+    out = args.out or config.root / "site"
+    if not out.is_dir():
+        raise UsageError(f"{display_path(out)}: no built site there; run the build first")
+    return _report_links(out, config)
+
+
+def _report_links(out: Path, config: Config, force: bool = False) -> int:
+    report = check_links(out, config.base_url, config.root)
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    broken = len(report.problems)
+    print(f"Checked {_count(report.pages, 'page')} and {_count(report.links, 'internal link')} under "
+          f"{config.base_url}: {broken or 'none'} broken" + (f" ({report.external} links to other sites not "
+                                                             "followed)" if report.external else ""),
+          file=sys.stderr if broken else sys.stdout)
+    return 1 if broken and not force else 0
+
+
+def run_deploy(args: argparse.Namespace) -> int:
+    """`broadsheet deploy`: build, check the links, then commit the site on a branch and push it."""
+    from . import deploy
+
+    options = options_from(args)
+    config = load_config(args.config, {"base_url": args.base_url})
+    out = folders(config, options)[2]
+    git = deploy.Git(config.root)
+    deploy.prepare(git, out, args.remote, args.branch)
+    if not args.no_build:
+        summary = build(options)
+        _print_problems(summary.warnings, args)
+        if not args.quiet:
+            print(describe(summary))
+    elif not (out / MARKER).is_file():
+        raise UsageError(f"{display_path(out)}: no built site there; leave out --no-build")
+    if _report_links(out, config, args.force):
+        print("Not published: fix the broken links above (or publish anyway with --force).", file=sys.stderr)
+        return 1
+    source = git.run("rev-parse", "--short", "HEAD", check=False).stdout.strip()
+    dirty = git.run("status", "--porcelain", "--untracked-files=no", check=False).stdout.strip()
+    message = args.message or (f"Publish {config.title}" + (f" from {source}" if source else "") +
+                               (" with uncommitted changes" if dirty else "") + f" (broadsheet {__version__})")
+    try:
+        change = deploy.publish(git, out, args.remote, args.branch, message, args.cname or config.cname or None,
+                                args.dry_run)
+    except deploy.DeployError as exc:
+        print(f"broadsheet: error: {exc}", file=sys.stderr)
+        return 1
+    counts = f"{len(change.added)} added, {len(change.changed)} changed, {len(change.removed)} removed"
+    parent = f" on top of {change.parent[:12]}" if change.parent else " as the branch's first commit"
+    if args.dry_run:
+        for mark, paths in (("A", change.added), ("M", change.changed), ("D", change.removed)):
+            for path in paths:
+                print(f"{mark}\t{path}")
+        print(f"Would commit {counts} to '{args.branch}'{parent} and push it to '{args.remote}'.")
+    elif change.commit is None:
+        print(f"Nothing changed since the last deploy ({change.parent[:12] if change.parent else ''}); "
+              "nothing was pushed.")
+    else:
+        print(f"Published {change.commit[:12]} to {args.remote}/{args.branch}{parent}: {counts}.")
     return 0
 
 

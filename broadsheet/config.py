@@ -39,6 +39,7 @@ class Config:
     logo: str = ""
     import_day_first: bool = True
     import_furniture: tuple[str, ...] = ()
+    cname: str = ""
     root: Path = Path(".")
     file: str = "pyproject.toml"
 
@@ -122,6 +123,8 @@ def _check_value(key: str, value: Any) -> str:
             return f"unknown timezone {value!r} (use an IANA name such as Europe/London)"
     if key == "permalink":
         return _check_permalink(value)
+    if key == "cname" and value and not re.fullmatch(r"(?=.{1,253}$)([A-Za-z0-9-]{1,63}\.)+[A-Za-z0-9-]{2,63}", value):
+        return f"must be a bare domain name such as news.example.org (no scheme, no path), got {value!r}"
     if key == "raw_html" and value not in RAW_HTML_MODES:
         return f"must be one of {', '.join(RAW_HTML_MODES)}, got {value!r}"
     if key == "sections":
