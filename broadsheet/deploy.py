@@ -55,7 +55,11 @@ class Git:
         result = subprocess.run(["git", "-C", str(self.top), *args], input=stdin, capture_output=True, text=True,
                                 env={**os.environ, **(env or {})}, check=False)
         if check and result.returncode != 0:
-            raise DeployError(f"git {args[0]} failed: {result.stderr.strip() or result.stdout.strip()}")
+            said = result.stderr.strip() or result.stdout.strip()
+            if "tell me who you are" in said or "unable to auto-detect email" in said:
+                raise DeployError("git does not know who is committing; set it once with: git config --global "
+                                  "user.name 'Your Name' && git config --global user.email you@example.org")
+            raise DeployError(f"git {args[0]} failed: {' '.join(said.split())}")
         return result
 
 
@@ -158,7 +162,9 @@ def _hash(git: Git, files: dict[str, tuple[str, bytes | None, Path | None]], wri
 
 def _hash_bytes(git: Git, data: bytes, write: bool) -> str:
     result = subprocess.run(["git", "-C", str(git.top), "hash-object", *(["-w"] if write else []), "--stdin"],
-                            input=data, capture_output=True, check=True)
+                            input=data, capture_output=True, check=False)
+    if result.returncode != 0:
+        raise DeployError(f"git hash-object failed: {result.stderr.decode(errors='replace').strip()}")
     return result.stdout.decode().strip()
 
 

@@ -264,3 +264,15 @@ def test_scheduled_and_expiring_articles_follow_the_clock_in_the_sites_timezone(
     assert at(13, 59) == (False, True)  # 08:59 in New York: the embargo holds
     assert at(14, 1) == (True, True)  # 09:01 in New York: published by the hourly run
     assert at(23, 1) == (True, False)  # 18:01 in New York: the notice has expired
+
+
+def test_an_unknown_committer_is_told_how_to_set_one(newsroom, cli, monkeypatch, tmp_path):
+    for name in IDENTITY:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no global git identity
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("EMAIL", "")
+    run = cli("deploy")
+    if run.code == 0:
+        pytest.skip("this system's git finds an identity on its own")
+    assert run.code == 1 and "git config --global user.name" in run.err and "Traceback" not in run.err
