@@ -34,6 +34,9 @@ class Cache:
         self.used: set[str] = set()
         self.new: dict[str, bytes] = {}
         self.seen_files: dict[str, tuple[str, str]] = {}
+        self.stored: dict[str, str] = {}  # the output signatures as they are in the file now
+        self.pid = os.getpid()
+        self._reader: sqlite3.Connection | None = None
         try:
             self.db = sqlite3.connect(path)
             self.db.executescript(_SCHEMA)
@@ -45,32 +48,39 @@ class Cache:
 
     def get(self, key: str) -> Any | None:
         """The value stored under key, or None."""
-        try:
-            row = (self.new[key],) if key in self.new else self.db.execute(
-                "SELECT value FROM entries WHERE key = ?", (key,)).fetchone()
-            value = pickle.loads(row[0]) if row else None
-        except (sqlite3.DatabaseError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
-            return None
-        if value is not None:
-            self.used.add(key)
-        return value
+        return self.get_many([key]).get(key)
+
+    def _reading(self) -> sqlite3.Connection:
+        """The connection to read with: a forked worker opens its own, read-only (a SQLite connection must
+        never cross a fork), and sees what the build committed before it forked."""
+        if os.getpid() == self.pid:
+            return self.db
+        if self._reader is None:
+            self._reader = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        return self._reader
+
+    def keep(self, *keys: str) -> None:
+        """Entries this build still needs though it did not read them (so save() does not drop them)."""
+        self.used.update(keys)
 
     def get_many(self, keys: list[str]) -> dict[str, Any]:
         """The stored values of many keys at once (missing or unreadable ones are left out)."""
         found: dict[str, Any] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
+        rows = [(key, self.new[key]) for key in keys if key in self.new]  # put by this build, not yet written
+        stored = [key for key in keys if key not in self.new]
+        for start in range(0, len(stored), 500):
+            chunk = stored[start:start + 500]
             try:
-                rows = self.db.execute(f"SELECT key, value FROM entries WHERE key IN ({','.join('?' * len(chunk))})",
-                                       chunk).fetchall()
+                rows += self._reading().execute(
+                    f"SELECT key, value FROM entries WHERE key IN ({','.join('?' * len(chunk))})", chunk).fetchall()
             except sqlite3.DatabaseError:
-                return found
-            for key, blob in rows:
-                try:
-                    found[key] = pickle.loads(blob)
-                except (pickle.UnpicklingError, EOFError, AttributeError, TypeError):
-                    continue
-                self.used.add(key)
+                break
+        for key, blob in rows:
+            try:
+                found[key] = pickle.loads(blob)
+            except (pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+                continue
+            self.used.add(key)
         return found
 
     def files(self) -> dict[str, tuple[str, str]]:
@@ -107,26 +117,27 @@ class Cache:
     def signatures(self) -> dict[str, str]:
         """What each output of the last successful build was made from (see signatures.py)."""
         try:
-            return dict(self.db.execute("SELECT path, signature FROM outputs"))
+            self.stored = dict(self.db.execute("SELECT path, signature FROM outputs"))
         except sqlite3.DatabaseError:
-            return {}
-
-    def save_signatures(self, signatures: dict[str, str], stored: dict[str, str]) -> None:
-        """Record the signatures of the build now in the output folder; `stored` are the rows there now, so
-        only the difference is written."""
-        with self.db:
-            self.db.executemany("DELETE FROM outputs WHERE path = ?",
-                                ((path,) for path in stored.keys() - signatures.keys()))
-            self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?)",
-                                ((path, sig) for path, sig in signatures.items() if stored.get(path) != sig))
+            self.stored = {}
+        return dict(self.stored)
 
     def forget_signatures(self, paths: set[str] | None) -> None:
-        """Drop the signatures of these outputs (None: of all)."""
+        """Drop the signatures of outputs about to be replaced (None: of all), before they are."""
+        doomed = set(self.stored) if paths is None else paths & self.stored.keys()
         with self.db:
-            if paths is None:
-                self.db.execute("DELETE FROM outputs")
-            else:
-                self.db.executemany("DELETE FROM outputs WHERE path = ?", ((path,) for path in paths))
+            self.db.executemany("DELETE FROM outputs WHERE path = ?", ((path,) for path in doomed))
+        for path in doomed:
+            del self.stored[path]
+
+    def save_signatures(self, signatures: dict[str, str]) -> None:
+        """Record the signatures of the build now in the output folder (only rows that differ are written)."""
+        with self.db:
+            self.db.executemany("DELETE FROM outputs WHERE path = ?",
+                                ((path,) for path in self.stored.keys() - signatures.keys()))
+            self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?)",
+                                ((path, sig) for path, sig in signatures.items() if self.stored.get(path) != sig))
+        self.stored = dict(signatures)
 
     def save(self) -> None:
         """Write new entries and drop those this build did not use, in one transaction (rows that did not

@@ -22,14 +22,7 @@ _URL_ATTRIBUTES = {"href": ("a", "area", "link"), "src": ("img", "script", "ifra
 _SKIPPED_SCHEMES = ("mailto", "tel", "sms", "data", "javascript")
 
 
-@dataclass(frozen=True)
-class Link:
-    """One URL found in a file of the site, with where it was found."""
-
-    page: str
-    line: int
-    column: int
-    target: str
+Link = tuple[int, int, str]  # where a URL was found in a file (line, column; 0 when unknown) and the URL
 
 
 @dataclass(frozen=True)
@@ -48,7 +41,7 @@ class _Page(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.ids: set[str] = set()
-        self.urls: list[tuple[int, int, str]] = []
+        self.urls: list[Link] = []
         self.base: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -110,8 +103,10 @@ class Site:
                 return candidate, ""
         return None, "no such file in the site"
 
-    def ids(self, relative: str) -> set[str]:
-        """The anchors of an HTML file of the site."""
+    def ids(self, relative: str, known: set[str] | None = None) -> set[str]:
+        """The anchors of an HTML file of the site (`known`: found while reading it for its links)."""
+        if known is not None:
+            self._ids.setdefault(relative, known)
         if relative not in self._ids:
             self._ids[relative] = _parse_html(self.out / relative).ids if relative.endswith(".html") else set()
         return self._ids[relative]
@@ -133,10 +128,10 @@ def check(out: Path, base_url: str, root: Path | None = None) -> Report:
             continue
         pages += 1
         here = site.url_of(relative)
-        for link in found:
-            target = urljoin(here, link.target)
+        for line, column, url in found:
+            target = urljoin(here, url)
             parts = urlsplit(target)
-            if parts.scheme in _SKIPPED_SCHEMES or link.target.startswith("#") and link.target in ("#", "#top"):
+            if parts.scheme in _SKIPPED_SCHEMES or url in ("#", "#top"):
                 continue
             if parts.scheme not in ("http", "https", "") or f"{parts.scheme}://{parts.netloc}".lower() != site.origin:
                 external += 1
@@ -144,7 +139,7 @@ def check(out: Path, base_url: str, root: Path | None = None) -> Report:
             links += 1
             why = _broken(site, relative, target)
             if why:
-                problems.append(Problem(shown, link.line, link.column, f"broken link -> {link.target} ({why})"))
+                problems.append(Problem(shown, line, column, f"broken link -> {url} ({why})"))
     return Report(tuple(problems), pages, links, external)
 
 
@@ -174,10 +169,10 @@ def _links(site: Site, relative: str) -> list[Link] | None:
     path = site.out / relative
     if relative.endswith((".html", ".htm")):
         page = _parse_html(path)
-        site._ids.setdefault(relative, page.ids)
-        return [Link(relative, line, column, url) for line, column, url in page.urls]
+        site.ids(relative, page.ids)
+        return page.urls
     if relative.endswith(".xml"):
-        return _feed_links(path, relative)
+        return _feed_links(path)
     return None
 
 
@@ -188,18 +183,18 @@ def _parse_html(path: Path) -> _Page:
     return page
 
 
-def _feed_links(path: Path, relative: str) -> list[Link]:
+def _feed_links(path: Path) -> list[Link]:
     """URLs of a feed or sitemap: <loc>, RSS <link>, Atom <link href>, and links inside entry HTML."""
     tree = etree.parse(path)
     found = []
     for element in tree.iter():
         local = element.tag.rsplit("}", 1)[-1]
         if local == "link" and element.get("href"):
-            found.append(Link(relative, 0, 0, element.get("href", "")))
+            found.append((0, 0, element.get("href", "")))
         elif local in ("loc", "link", "url") and element.text and element.text.strip():
-            found.append(Link(relative, 0, 0, element.text.strip()))
+            found.append((0, 0, element.text.strip()))
         elif local in ("content", "summary", "description") and element.text and "<" in element.text:
             inner = _Page()
             inner.feed(element.text)
-            found += [Link(relative, 0, 0, url) for _, _, url in inner.urls]
+            found += [(0, 0, url) for _, _, url in inner.urls]
     return found

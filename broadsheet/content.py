@@ -84,22 +84,21 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
 
 def _identify(path: str, rel: str, cache: Cache | None) -> tuple[str, bytes | None]:
     """A source's cache key: from the last build's note when the file is untouched (size, mtime, ctime and
-    inode all the same), else from its bytes, which are then returned so they are read only once."""
-    stat = os.stat(path)
-    if cache is None:
-        with open(path, "rb") as file:
-            data = file.read()
-        return source_key("", rel, data), data
-    # the key also depends on the settings: a note made under other settings never matches
-    state = f"{cache.fingerprint[:16]}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
-    known = cache.known_files.get(rel)
-    if known is not None and known[0] == state:
-        cache.saw_file(rel, state, known[1])
-        return known[1], None
+    inode all the same, under the same settings), else from its bytes, which are then returned so they are
+    read only once."""
+    state = ""
+    if cache is not None:
+        stat = os.stat(path)
+        state = f"{cache.fingerprint[:16]}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
+        known = cache.known_files.get(rel)
+        if known is not None and known[0] == state:
+            cache.saw_file(rel, state, known[1])
+            return known[1], None
     with open(path, "rb") as file:
         data = file.read()
-    key = source_key(cache.fingerprint, rel, data)
-    cache.saw_file(rel, state, key)
+    key = source_key(cache.fingerprint if cache else "", rel, data)
+    if cache is not None:
+        cache.saw_file(rel, state, key)
     return key, data
 
 

@@ -135,6 +135,11 @@ class Site:
         return self._index["author"][name]
 
     @cached_property
+    def stamp(self) -> str:
+        """One hash of every published article's contents and address, in order (for signatures)."""
+        return hashlib.sha256(repr([(a.digest, a.url) for a in self.articles]).encode()).hexdigest()
+
+    @cached_property
     def _index(self) -> dict[str, dict[str, Any]]:
         """Sections by slug, tags and authors by name: templates look them up for every card and byline."""
         return {"section": {s.slug: s for s in self.sections}, "tag": {t.name: t for t in self.tags},

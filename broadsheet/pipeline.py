@@ -95,18 +95,10 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
     outputs = itertools.chain(pages, _timed(search.index(site, before, after), timings, "search"))
     writing = perf_counter()
     known = {path for path in stored if not path.endswith("/")} if stored else None
-
-    def untrust(paths: set[str] | None) -> None:
-        """Before files are replaced, their signatures are dropped (so a build killed half-way is safe)."""
-        doomed = set(stored) if paths is None else paths & stored.keys()
-        cache.forget_signatures(None if paths is None else doomed)
-        for path in doomed:
-            del stored[path]
-
     files = write(_counted(outputs, total, progress, after), site.assets, out, problems,
-                  incremental=not options.fresh, on_apply=untrust, known=known)
+                  incremental=not options.fresh, on_apply=cache.forget_signatures, known=known)
     after.update((asset.path, "") for asset in site.assets if asset.path not in after)
-    cache.save_signatures(after, stored)
+    cache.save_signatures(after)
     timings["write"] = perf_counter() - writing - timings.get("render", 0.0) - timings["search"]
     return Summary(len(site.articles), len(site.pages), len(site.listings), len(site.assets), files,
                    round((perf_counter() - started) * 1000), out, tuple(problems),

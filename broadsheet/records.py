@@ -62,11 +62,6 @@ class Article:
         return bodies.current.html(self.body)
 
     @property
-    def terms(self) -> str:
-        """The body's distinct words, for the search index."""
-        return bodies.current.terms(self.body)
-
-    @property
     def modified(self) -> datetime | None:
         """The last substantive change: the later of `updated` and the newest correction."""
         moments = [m for m in (self.updated, *(c.date for c in self.corrections)) if m is not None]

@@ -16,9 +16,9 @@ SINGLE_FILE_LIMIT = 1024 * 1024
 def index(site: Site, before: dict[str, str] | None = None, after: dict[str, str] | None = None) -> Iterator[Output]:
     """search/index.json (the manifest), search/docs-N.json and the term files; the previous build's files
     when no article changed (their signatures go into `after`)."""
-    signature = hashlib.sha256(repr((__version__, site.config.date_format, [
-        (a.digest, a.url, a.section) for a in site.articles], [(s.slug, s.name) for s in site.sections]))
-        .encode()).hexdigest()
+    # an article's digest covers its section (from its front matter or folder); the names come from settings
+    signature = hashlib.sha256(repr((__version__, site.config.date_format, site.stamp,
+                                     [(s.slug, s.name) for s in site.sections])).encode()).hexdigest()
     before = before or {}
     kept = [path for path, value in before.items() if path.startswith("search/") and value == signature]
     complete = kept and before.get("search/") == f"{signature}:{len(kept)}"  # every file still on disk

@@ -24,7 +24,7 @@ def site_signature(site: Site, layouts: Path) -> str:
 def contents_signature(site: Site) -> str:
     """What the site-wide pages (home, sitemaps, main feeds, indexes, 404) are made from: every article, page,
     listing, profile and file in order, and which articles count as breaking news at this build's moment."""
-    parts = ([(a.digest, a.url) for a in site.articles], [(p.digest, p.url) for p in site.pages],
+    parts = (site.stamp, [(p.digest, p.url) for p in site.pages],
              [(lst.url, lst.title, lst.description) for lst in site.listings],
              [(a.slug, a.profile.digest if a.profile else "") for a in site.authors],
              [asset.path for asset in site.assets], [a.source for a in site.breaking()])
