@@ -92,7 +92,7 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
     before = {path: sig for path, sig in stored.items() if path.endswith("/") or os.path.isfile(folder + path)}
     after: dict[str, str] = {}
     pages = render(site, env, layouts, problems, before, after, timings, options.jobs)
-    outputs = itertools.chain(pages, _timed(search.index(site, before, after), timings, "search"))
+    outputs = itertools.chain(pages, _timed(search.index(site, before, after, cache), timings, "search"))
     writing = perf_counter()
     known = {path for path in stored if not path.endswith("/")} if stored else None
     files = write(_counted(outputs, total, progress, after), site.assets, out, problems,

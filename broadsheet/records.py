@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from . import bodies
 
 
+class Stored:
+    """A record kept in the build cache: pickled as its constructor's arguments, which loads about twice as
+    fast as a dataclass's default (a rebuild of a large site unpickles every record)."""
+
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        return type(self), tuple(getattr(self, f.name) for f in fields(self))  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
-class Image:
+class Image(Stored):
     """A picture with its caption and credit; any part may be empty."""
 
     src: str
@@ -22,7 +32,7 @@ class Image:
 
 
 @dataclass(frozen=True)
-class Correction:
+class Correction(Stored):
     """A dated correction or update note shown at the foot of an article."""
 
     date: datetime
@@ -30,7 +40,7 @@ class Correction:
 
 
 @dataclass(frozen=True)
-class Article:
+class Article(Stored):
     """One news article as its file says; its rendered body is read by key when needed."""
 
     source: str
@@ -61,7 +71,7 @@ class Article:
         """The body rendered to HTML (read when asked for, not held)."""
         return bodies.current.html(self.body)
 
-    @property
+    @cached_property
     def modified(self) -> datetime | None:
         """The last substantive change: the later of `updated` and the newest correction."""
         moments = [m for m in (self.updated, *(c.date for c in self.corrections)) if m is not None]
@@ -74,7 +84,7 @@ class Article:
 
 
 @dataclass(frozen=True)
-class Page:
+class Page(Stored):
     """A standing page such as About or Contact."""
 
     source: str
@@ -89,7 +99,7 @@ class Page:
 
 
 @dataclass(frozen=True)
-class Profile:
+class Profile(Stored):
     """A reporter's biography from content/authors/<slug>.md."""
 
     source: str

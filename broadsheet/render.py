@@ -54,14 +54,15 @@ def make_environment(site: Site, layouts: Path, problems: list[Problem],
     def url(target: Any) -> str:
         """A link to a site path or record, under the base path (absolute URLs pass through)."""
         path = target if isinstance(target, str) else target.url
-        if urlsplit(path).scheme or path.startswith("//"):
+        if path.startswith("//") or not path.startswith("/") and urlsplit(path).scheme:
             return path
         return base_path + path.lstrip("/")
 
     def absolute_url(target: Any) -> str:
         """A full URL with scheme and host, for feeds, sitemaps and share metadata."""
         link = url(target)
-        return link if urlsplit(link).scheme else origin + link
+        return origin + link if link.startswith("/") and not link.startswith("//") or not urlsplit(link).scheme \
+            else link
 
     def absolute_links(html: str, page: Any) -> str:
         """Rendered HTML with every site link made absolute (feed readers break on relative ones)."""
@@ -115,13 +116,24 @@ def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Pr
     """
     shared, contents = site_signature(site, layouts), contents_signature(site)
     pages = list(_pages(site))
+    whole = f"{shared}:{contents}:{len(pages)}"
+    if after is not None:
+        after[WHOLE_SITE] = whole
+    paths = [output_path(url) for _, url, _, _ in pages]
+    if before and before.get(WHOLE_SITE) == whole and all(path in before for path in paths):
+        # Nothing any page is made from has changed (and every page is still on disk): nothing to render.
+        for path in paths:
+            if after is not None:
+                after[path] = before[path]
+            yield Output(path, None)
+        return
     todo = []
-    for index, (template, url, _, context) in enumerate(pages):
+    for index, (template, _, _, context) in enumerate(pages):
         signature = page_signature(shared, template, context, site, contents)
         if signature and after is not None:
-            after[output_path(url)] = signature
-        if signature and before and before.get(output_path(url)) == signature:
-            yield Output(output_path(url), None)
+            after[paths[index]] = signature
+        if signature and before and before.get(paths[index]) == signature:
+            yield Output(paths[index], None)
         else:
             todo.append(index)
     seen: dict[tuple[str, int, str], int] = {}
@@ -141,6 +153,7 @@ def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Pr
 
 
 PARALLEL_PAGES = 200
+WHOLE_SITE = "pages/"  # the signature key of everything every page is made from (ends with "/": not a file)
 _job: tuple[jinja2.Environment, Path, list] | None = None
 
 

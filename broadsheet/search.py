@@ -1,74 +1,186 @@
-"""The search index: compact JSON files that a small script on /search/ queries in the browser."""
+"""The search index: compact JSON files that a small script on /search/ queries in the browser.
+
+Articles are numbered oldest first, so a new article takes the next number and the others keep theirs.
+The index a build makes is kept in the build cache (each term's documents, and the bytes of every file);
+the next build takes out the articles that changed and puts them back in, and encodes again only the
+files whose terms or rows changed. Its bytes are the same as a fresh index's (the tests hold it to that).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from array import array
+from bisect import bisect_left, insort
 from collections.abc import Iterator
+from typing import Any, Protocol
 
 from . import __version__, bodies
 from .model import Site
+from .records import Article
 from .render import Output, format_date
 from .terms import words
 
 DOCS_PER_SHARD = 1000
 SINGLE_FILE_LIMIT = 1024 * 1024
-def index(site: Site, before: dict[str, str] | None = None, after: dict[str, str] | None = None) -> Iterator[Output]:
-    """search/index.json (the manifest), search/docs-N.json and the term files; the previous build's files
-    when no article changed (their signatures go into `after`)."""
-    # an article's digest covers its section (from its front matter or folder); the names come from settings
-    signature = hashlib.sha256(repr((__version__, site.config.date_format, site.stamp,
-                                     [(s.slug, s.name) for s in site.sections])).encode()).hexdigest()
+FORMAT = 2  # of the index files (the manifest's "version") and of the state kept in the cache
+STATE_KEY = "search-index"
+MOST_CHANGES = 200  # more changed articles than this: the index is made afresh (quicker than patching)
+
+
+class Store(Protocol):
+    def get(self, key: str) -> Any | None: ...
+    def put(self, key: str, value: Any) -> None: ...
+
+
+def index(site: Site, before: dict[str, str] | None = None, after: dict[str, str] | None = None,
+          store: Store | None = None) -> Iterator[Output]:
+    """search/index.json (the manifest), search/docs-N.json and the term files.
+
+    A file whose bytes are the same as the one the previous build left (by its signature in `before`) is
+    yielded without data; the signatures of this build's files go into `after`.
+    """
+    articles = list(reversed(site.articles))  # oldest first: numbers stay put as news is added
+    settings = repr((__version__, FORMAT, site.config.date_format, [(s.slug, s.name) for s in site.sections]))
+    state = store.get(STATE_KEY) if store is not None else None
+    if not isinstance(state, _State) or state.settings != settings:
+        state = _State(settings)
+    files = state.update(site, articles)
+    if store is not None:
+        store.put(STATE_KEY, state)
     before = before or {}
-    kept = [path for path, value in before.items() if path.startswith("search/") and value == signature]
-    complete = kept and before.get("search/") == f"{signature}:{len(kept)}"  # every file still on disk
-    files = list(_unchanged(kept) if complete else _index(site))
-    if after is not None:
-        after.update((output.path, signature) for output in files)
-        after["search/"] = f"{signature}:{len(files)}"
-    yield from files
+    for path, data in files:
+        signature = hashlib.sha256(data).hexdigest()
+        if after is not None:
+            after[path] = signature
+        yield Output(path, None if before.get(path) == signature else data)
 
 
-def _unchanged(paths: list[str]) -> Iterator[Output]:
-    for path in sorted(paths):
-        yield Output(path, None)
+class _State:
+    """The index as the last build left it: each document's key and row, each term's documents (title
+    matches and other matches, ascending), and each file's bytes."""
 
+    def __init__(self, settings: str) -> None:
+        self.settings = settings
+        self.sources: list[str] = []
+        self.keys: list[tuple[str, str]] = []
+        self.rows: list[list[str]] = []
+        self.postings: dict[str, tuple[array, array]] = {}  # arrays of numbers: ten times quicker to load
+        self.parts: dict[str, bytes] = {}  # "docs-N" and each first letter's term map, encoded
 
-def _index(site: Site) -> Iterator[Output]:
-    docs = [[a.url, a.title, a.description, site.section(a.section).name, a.date.date().isoformat(),
-             format_date(a.date, site.config.date_format)] for a in site.articles]
-    postings: dict[str, tuple[list[int], list[int]]] = {}
-    body_terms = bodies.current.all_terms([a.body for a in site.articles])
-    for number, (article, terms) in enumerate(zip(site.articles, body_terms, strict=True)):
+    def update(self, site: Site, articles: list[Article]) -> list[tuple[str, bytes]]:
+        """Bring the index up to date with articles; every file of the index, as (path, bytes)."""
+        sources = [a.source for a in articles]
+        keys = [(a.digest, a.url) for a in articles]
+        kept = next((i for i, (old, new) in enumerate(zip(self.sources, sources, strict=False)) if old != new),
+                    min(len(self.sources), len(sources)))  # numbers below this still name the same article
+        changed = [i for i in range(kept) if self.keys[i] != keys[i]]
+        if len(changed) + max(len(articles), len(self.sources)) - kept > MOST_CHANGES:  # start afresh
+            self.postings, self.sources, self.keys, self.rows, self.parts = {}, [], [], [], {}
+            kept, changed = 0, []
+        tracking = bool(self.parts)  # else every part is encoded anyway
+        dropped = set(changed) | set(range(kept, len(self.sources)))
+        added = changed + list(range(kept, len(articles)))
+        removed = self._remove(dropped, kept)
+        old_rows = self.rows
+        self.rows = old_rows[:kept] + [[] for _ in range(kept, len(articles))]
+        body_terms = bodies.current.all_terms([articles[i].body for i in added])
+        put: set[tuple[str, int, int]] = set()
+        for i, terms in zip(added, body_terms, strict=True):
+            put |= self._add(i, articles[i], terms, tracking)
+            self.rows[i] = _row(site, articles[i])
+        self.sources, self.keys = sources, keys
+        stale = {_letter(term) for term, _, _ in removed ^ put}  # a list an article left and rejoined is as it was
+        stale |= {f"docs-{i // DOCS_PER_SHARD}" for i in added if i >= len(old_rows) or old_rows[i] != self.rows[i]}
+        stale |= {f"docs-{i // DOCS_PER_SHARD}" for i in range(len(self.rows), len(old_rows))}
+        return self._files(stale)
+
+    def _remove(self, numbers: set[int], kept: int) -> set[tuple[str, int, int]]:
+        """Take documents out of every term's lists (all from `kept` on); what was taken, as (term, list,
+        number)."""
+        taken: set[tuple[str, int, int]] = set()
+        if not numbers:
+            return taken
+        few = sorted(n for n in numbers if n < kept)
+        for term, lists in list(self.postings.items()):
+            for which, found in enumerate(lists):
+                for n in few:
+                    at = bisect_left(found, n)
+                    if at < len(found) and found[at] == n:
+                        del found[at]
+                        taken.add((term, which, n))
+                at = bisect_left(found, kept)
+                taken.update((term, which, n) for n in found[at:])
+                del found[at:]
+            if not lists[0] and not lists[1]:
+                del self.postings[term]
+        return taken
+
+    def _add(self, number: int, article: Article, terms: str, tracking: bool) -> set[tuple[str, int, int]]:
+        """Put a document into its terms' lists (title words first); what was put, as (term, list, number)."""
         in_title = set(words(article.title))
-        for term in in_title:
-            postings.setdefault(term, ([], []))[0].append(number)
-        for term in (set(words(article.description)) | set(terms.split())) - in_title:
-            postings.setdefault(term, ([], []))[1].append(number)
-    encoded = {term: [_deltas(t), _deltas(b)] for term, (t, b) in sorted(postings.items())}
-    doc_files = [f"docs-{n}.json" for n in range(max(1, -(-len(docs) // DOCS_PER_SHARD)))]
-    for n, name in enumerate(doc_files):
-        yield _json(f"search/{name}", docs[n * DOCS_PER_SHARD:(n + 1) * DOCS_PER_SHARD])
-    whole = _json("search/terms.json", encoded)
-    if len(whole.data) <= SINGLE_FILE_LIMIT:
-        yield whole
-        shards: list[str] = []
-    else:
-        by_letter: dict[str, dict] = {}
-        for term, lists in encoded.items():
-            by_letter.setdefault(f"{ord(term[0]):x}", {})[term] = lists
-        shards = sorted(by_letter)
-        for key in shards:
-            yield _json(f"search/terms-{key}.json", by_letter[key])
-    manifest = {"version": 1, "count": len(docs), "docs": doc_files, "docs_per_file": DOCS_PER_SHARD,
-                "terms": "terms.json" if not shards else "terms-{letter}.json", "letters": shards}
-    yield _json("search/index.json", manifest)
+        others = (set(words(article.description)) | set(terms.split())) - in_title
+        put = set()
+        for which, found in ((0, in_title), (1, others)):
+            for term in found:
+                lists = self.postings.get(term)
+                if lists is None:
+                    lists = self.postings[term] = (array("I"), array("I"))
+                numbers = lists[which]
+                if not numbers or numbers[-1] < number:
+                    numbers.append(number)
+                else:
+                    insort(numbers, number)
+            if tracking:
+                put.update((term, which, number) for term in found)
+        return put
+
+    def _files(self, stale: set[str]) -> list[tuple[str, bytes]]:
+        """Encode the parts named in `stale` (and any part not encoded yet), then list every file."""
+        doc_parts = [f"docs-{n}" for n in range(max(1, -(-len(self.rows) // DOCS_PER_SHARD)))]
+        by_letter: dict[str, list[str]] = {}
+        for term in self.postings:
+            by_letter.setdefault(_letter(term), []).append(term)
+        self.parts = {name: data for name, data in self.parts.items()
+                      if name in by_letter or name in doc_parts}
+        for n, name in enumerate(doc_parts):
+            if name in stale or name not in self.parts:
+                self.parts[name] = _json(self.rows[n * DOCS_PER_SHARD:(n + 1) * DOCS_PER_SHARD])
+        for letter, terms in by_letter.items():
+            if letter in stale or letter not in self.parts:
+                self.parts[letter] = _json({term: [_deltas(self.postings[term][0]), _deltas(self.postings[term][1])]
+                                            for term in sorted(terms)})
+        files = [(f"search/{name}.json", self.parts[name]) for name in doc_parts]
+        letters = sorted(by_letter, key=lambda key: int(key, 16))  # the order of the terms' first letters
+        size = 1 + sum(len(self.parts[key]) - 1 for key in letters) if letters else 2  # all terms in one file
+        if size <= SINGLE_FILE_LIMIT:
+            whole = b",".join(self.parts[key][1:-1] for key in letters)
+            files.append(("search/terms.json", b"{" + whole + b"}"))
+            shards: list[str] = []
+        else:
+            shards = sorted(by_letter)
+            files += [(f"search/terms-{key}.json", self.parts[key]) for key in shards]
+        manifest = {"version": FORMAT, "count": len(self.rows), "docs": [f"{name}.json" for name in doc_parts],
+                    "docs_per_file": DOCS_PER_SHARD, "order": "oldest-first",
+                    "terms": "terms.json" if not shards else "terms-{letter}.json", "letters": shards}
+        files.append(("search/index.json", _json(manifest)))
+        return files
 
 
-def _deltas(numbers: list[int]) -> list[int]:
+def _row(site: Site, article: Article) -> list[str]:
+    return [article.url, article.title, article.description, site.section(article.section).name,
+            article.date.date().isoformat(), format_date(article.date, site.config.date_format)]
+
+
+def _letter(term: str) -> str:
+    """The term file a term is in: its first character's code point in hex ('tram' -> '74')."""
+    return f"{ord(term[0]):x}"
+
+
+def _deltas(numbers: array) -> list[int]:
     """Ascending document numbers as gaps (smaller JSON): [3, 7, 8] -> [3, 4, 1]."""
     return [n - p for p, n in zip([0, *numbers], numbers, strict=False)]
 
 
-def _json(path: str, data: object) -> Output:
-    return Output(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+def _json(data: object) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

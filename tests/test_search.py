@@ -38,10 +38,11 @@ def test_index_separates_title_and_body_matches(make_site):
     manifest = json.loads((folder / "index.json").read_text())
     assert manifest["count"] == 3 and manifest["terms"] == "terms.json" and manifest["letters"] == []
     docs = json.loads((folder / manifest["docs"][0]).read_text())
-    assert docs[0] == ["/2024/05/tram-depot-opens/", "Tram depot opens", "", "News", "2024-05-03", "3 May 2024"]
+    assert manifest["order"] == "oldest-first"  # a new article takes the next number; the others keep theirs
+    assert docs[2] == ["/2024/05/tram-depot-opens/", "Tram depot opens", "", "News", "2024-05-03", "3 May 2024"]
     terms = json.loads((folder / "terms.json").read_text())
-    assert [undelta(lists) for lists in terms["depot"]] == [[0], [1]]
-    assert terms["opening"] == [[], [2]] and "the" not in terms
+    assert [undelta(lists) for lists in terms["depot"]] == [[2], [1]]
+    assert terms["opening"] == [[], [0]] and "the" not in terms
 
 
 def test_large_indexes_are_split_by_first_letter(make_site, monkeypatch):
@@ -52,6 +53,40 @@ def test_large_indexes_are_split_by_first_letter(make_site, monkeypatch):
     assert manifest["terms"] == "terms-{letter}.json" and "74" in manifest["letters"]
     assert "tram" in json.loads((root / "site/search/terms-74.json").read_text())
     assert not (root / "site/search/terms.json").exists()
+
+
+def test_an_updated_index_is_byte_identical_to_a_fresh_one_and_rewrites_only_what_changed(make_site, monkeypatch,
+                                                                                          tmp_path):
+    monkeypatch.setattr(search, "DOCS_PER_SHARD", 2)  # small parts, so every kind of file is exercised
+    monkeypatch.setattr(search, "SINGLE_FILE_LIMIT", 50)
+    root = make_site({f"content/articles/news/s{n}.md": article(f"Story {n} {word}", f"2024-05-{10 + n:02d}",
+                                                                body=f"The {word} quay and {n} boats.")
+                      for n, word in enumerate(["harbour", "zebra", "quay", "tram", "market"])})
+    config = root / "pyproject.toml"
+
+    def check(step: str) -> dict[str, int]:
+        build(Options(config=config, now=NOW, jobs=1))
+        fresh = tmp_path / f"fresh-{step}"
+        build(Options(config=config, now=NOW, jobs=1, out=fresh, fresh=True))
+        ours = {p.name: p.read_bytes() for p in (root / "site/search").iterdir()}
+        assert ours == {p.name: p.read_bytes() for p in (fresh / "search").iterdir()}, step
+        return {p.name: p.stat().st_mtime_ns for p in (root / "site/search").iterdir()}
+
+    first = check("first")
+    assert json.loads((root / "site/search/index.json").read_text())["letters"]  # split by first letter
+    story = root / "content/articles/news/s1.md"
+    story.write_text(story.read_text() + "\nA quieter quay.\n")
+    after_body = check("body")
+    rewritten = {name for name in first if first[name] != after_body.get(name)}
+    assert rewritten == {"terms-71.json"}  # only the new word's letter ('q'); docs and manifest untouched
+    story.write_text(story.read_text().replace("title: Story 1 zebra", "title: Story 1 yacht"))
+    check("retitle")
+    (root / "content/articles/news/s4.md").unlink()  # the newest goes: the others keep their numbers
+    check("delete")
+    (root / "content/articles/news/s0.md").write_text(article("Story 0 harbour", "2024-06-01", body="Moved on."))
+    check("re-date")  # the oldest becomes the newest: every number after it shifts
+    (root / "content/articles/news/s9.md").write_text(article("Story 9 ferry", "2024-05-20", body="Ferry news."))
+    check("add")
 
 
 def search_for(browser, origin: str, query: str):

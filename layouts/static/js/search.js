@@ -1,6 +1,7 @@
 // Broadsheet search: reads the JSON index built with the site and ranks matches in the browser.
-// Title matches rank above body matches; every query word must match (a word also matches longer
-// words that start with it). No dependencies, no third-party requests.
+// Title matches rank above body matches, then newer stories (documents are numbered oldest first);
+// every query word must match (a word also matches longer words that start with it). No dependencies,
+// no third-party requests.
 (function () {
   "use strict";
   var form = document.querySelector(".search-form");
@@ -125,7 +126,7 @@
         }
         total[d] = sum;
       });
-      var ranked = Object.keys(total).map(Number).sort(function (a, b) { return total[b] - total[a] || a - b; });
+      var ranked = Object.keys(total).map(Number).sort(function (a, b) { return total[b] - total[a] || b - a; });
       return docs(ranked.slice(0, 50));
     }).then(function (found) {
       if (input.value.trim() === query.trim()) show(query, words, found);
