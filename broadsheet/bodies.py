@@ -31,6 +31,14 @@ class Bodies:
                 self.cache.put(name, text)
         return key
 
+    def take(self, texts: dict[str, str]) -> None:
+        """Keep bodies another store collected (a worker process's), by name."""
+        for name, text in texts.items():
+            if self.cache is None:
+                self.held[name] = text
+            else:
+                self.cache.put(name, text)
+
     def keep(self, key: str) -> None:
         """A body this build still uses (so the cache keeps it) though nothing read it."""
         if self.cache is not None:

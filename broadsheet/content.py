@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import csv
+import multiprocessing
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from time import perf_counter
+from typing import Any
+
+from markdown import Markdown
 
 from . import bodies, meta
 from .cache import Cache, file_state, source_key
 from .config import Config
 from .documents import make_record
 from .errors import Problem, display_path, has_errors
-from .markup import is_local, render_bodies
+from .markup import PARALLEL_THRESHOLD, is_local, make_markdown, render_safely
 from .records import Asset, Content, PageView
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -54,24 +59,17 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
         if data is None:  # known by its file state, but its entry is gone: read it after all
             data = Path(path).read_bytes()
             key = source_key(cache.fingerprint if cache else "", rel, data)
-        found = []
-        fresh.append((kind, PurePosixPath(rel), key, _read(Path(path), data, config.root, found), found))
+        fresh.append((kind, path, rel, key, data))
     started = perf_counter()
-    rendered = iter(render_bodies(config, [document.body for *_, document, _ in fresh if document], jobs))
-    if timings is not None:
-        timings["markdown"] = perf_counter() - started
-    for kind, rel, key, document, found in fresh:
-        record = make_record(kind, config, document, rel, content_dir, next(rendered), found) if document else None
-        dependencies = _dependencies(document, content_dir)
-        if has_errors(found):
-            record = None
-        elif record is not None:
-            record = replace(record, digest=source_key(key, repr(dependencies), b""))
+    for kind, key, record, found, dependencies, texts in _made(config, content_dir, fresh, jobs):
+        bodies.current.take(texts)
         if cache:
             cache.put(key, (record, found, dependencies))
         problems.extend(found)
         if record is not None:
             records[kind].append(record)
+    if timings is not None:
+        timings["markdown"] = perf_counter() - started
     if static_dir.is_dir():
         start = len(str(static_dir)) + 1
         assets += [Asset(Path(p), "static/" + p[start:].replace(os.sep, "/"))
@@ -80,6 +78,50 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
     pageviews = _pageviews(views, display_path(views, config.root), problems) if views.is_file() else None
     ordered = {kind: tuple(sorted(found, key=lambda r: r.source)) for kind, found in records.items()}
     return Content(ordered["articles"], ordered["pages"], ordered["authors"], tuple(assets), pageviews)
+
+
+_job: tuple[Config, Path, Markdown] | None = None
+
+
+def _made(config: Config, content_dir: Path, sources: list[tuple[str, str, str, str, bytes]],
+          jobs: int) -> Iterator[tuple[str, str, Any, list[Problem], tuple, dict[str, str]]]:
+    """What each source makes (its record, problems, dependencies and body texts), in order: read, parsed,
+    rendered and made into a record in worker processes when there are many (the same either way)."""
+    global _job
+    _job = (config, content_dir, make_markdown(config))  # forked workers inherit it
+    try:
+        if jobs > 1 and len(sources) >= PARALLEL_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                yield from pool.imap(_make, sources, chunksize=max(1, min(64, len(sources) // (jobs * 8))))
+        else:
+            yield from map(_make, sources)
+    finally:
+        _job = None
+
+
+def _make(source: tuple[str, str, str, str, bytes]) -> tuple[str, str, Any, list[Problem], tuple,
+                                                                      dict[str, str]]:
+    """One source file made into (kind, key, record or None, problems, dependencies, body texts by name)."""
+    assert _job is not None
+    config, content_dir, md = _job
+    kind, path, rel, key, data = source
+    found: list[Problem] = []
+    document = _read(Path(path), data, config.root, found)
+    if document is None:
+        return kind, key, None, found, (), {}
+    texts = bodies.Bodies()
+    outer, bodies.current = bodies.current, texts
+    try:
+        body = render_safely(md, document.body, config.raw_html)
+        record = make_record(kind, config, document, PurePosixPath(rel), content_dir, body, found)
+    finally:
+        bodies.current = outer
+    dependencies = _dependencies(document, content_dir)
+    if has_errors(found):
+        record = None
+    elif record is not None:
+        record = replace(record, digest=source_key(key, repr(dependencies), b""))
+    return kind, key, record, found, dependencies, texts.held
 
 
 def _identify(path: str, rel: str, cache: Cache | None) -> tuple[str, bytes | None]:

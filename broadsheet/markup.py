@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as etree  # noqa: N813 (Python-Markdown's own name)
 
@@ -52,27 +51,7 @@ def make_markdown(config: Config) -> Markdown:
     return md
 
 
-PARALLEL_THRESHOLD = 64
-_worker: tuple[Markdown, str] | None = None
-
-
-def render_bodies(config: Config, sources: list[str], jobs: int = 1) -> list[tuple[str, str, str]]:
-    """(html, error) for each Markdown body, in worker processes when there are many; same result either way."""
-    if jobs > 1 and len(sources) >= PARALLEL_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
-        with multiprocessing.get_context("fork").Pool(jobs, _start_worker, (config,)) as pool:
-            return pool.map(_render_in_worker, sources, chunksize=max(1, len(sources) // (jobs * 8)))
-    md = make_markdown(config)
-    return [render_safely(md, source, config.raw_html) for source in sources]
-
-
-def _start_worker(config: Config) -> None:
-    global _worker
-    _worker = (make_markdown(config), config.raw_html)
-
-
-def _render_in_worker(source: str) -> tuple[str, str, str]:
-    assert _worker is not None
-    return render_safely(_worker[0], source, _worker[1])
+PARALLEL_THRESHOLD = 64  # fewer sources than this are made in the build's own process
 
 
 def render_safely(md: Markdown, source: str, raw_html: str) -> tuple[str, str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import re
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -82,6 +82,7 @@ def make_environment(site: Site, layouts: Path, problems: list[Problem],
         return news_article_data(site, article, absolute_url, share_image(article))
 
     env.globals.update(site=site, config=site.config, url=url, absolute_url=absolute_url, share_image=share_image,
+                       cached=cached,
                        news_article=news_article, newest=newest, news_language=news_language,
                        entry_id=lambda article: entry_id(site.config, article))
     env.filters.update(url=url, absolute_url=absolute_url, absolute_links=absolute_links, direction=direction,
@@ -89,6 +90,31 @@ def make_environment(site: Site, layouts: Path, problems: list[Problem],
                        isoformat=lambda value: value.isoformat(), rfc822=format_datetime)
     _compile_all(env, layouts, problems)
     return env
+
+
+MEMO_LIMIT = 50_000  # outputs a cached macro keeps (each process of a build has its own)
+
+
+def cached(macro: Callable[..., Any]) -> Callable[..., Any]:
+    """A macro that renders once per build for the same arguments (`{% set card = cached(card) %}`).
+
+    Only for a macro whose output depends on nothing but its arguments and the site (a macro in a partial
+    imported without context, like the card every listing shows a dozen times per article)."""
+    memo: dict[Any, Any] = {}
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            key = (args, tuple(sorted(kwargs.items())))
+            hash(key)
+        except TypeError:
+            return macro(*args, **kwargs)
+        if key not in memo:
+            if len(memo) >= MEMO_LIMIT:
+                memo.clear()
+            memo[key] = macro(*args, **kwargs)
+        return memo[key]
+
+    return call
 
 
 def _compile_all(env: jinja2.Environment, layouts: Path, problems: list[Problem]) -> None:
