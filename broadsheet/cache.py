@@ -10,6 +10,7 @@ import hashlib
 import os
 import pickle
 import sqlite3
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,16 @@ import jinja2.bccache
 from . import __version__
 from .config import Config
 
-FORMAT = 3  # raise whenever what is stored changes shape, so an older cache is never trusted
+FORMAT = 4  # raise whenever what is stored changes shape, so an older cache is never trusted
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL);"
            "CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, signature TEXT NOT NULL);"
-           "CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, state TEXT NOT NULL, key TEXT NOT NULL)")
+           "CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, state TEXT NOT NULL, key TEXT NOT NULL);"
+           "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+# What the last build in this process read or made, by key (see get_many), and the identity of its cache file:
+# the values are trusted only with that same file (whose entries they lean on, such as bodies).
+_REMEMBERED: tuple[str, dict[str, Any]] = ("", {})
 
 
 class Cache:
@@ -45,6 +52,21 @@ class Cache:
             self.db = sqlite3.connect(path)
             self.db.executescript(_SCHEMA)
         self.known_files = self.files()
+        self.identity = self._identity()
+        self.remembered: dict[str, Any] = {}
+        self._recalled = _REMEMBERED[1] if _REMEMBERED[0] == self.identity else {}
+
+    def _identity(self) -> str:
+        """A name made when the cache file was: a new or rebuilt file is another cache."""
+        try:
+            row = self.db.execute("SELECT value FROM meta WHERE name = 'id'").fetchone()
+            if row is None:
+                row = (uuid.uuid4().hex,)
+                with self.db:
+                    self.db.execute("INSERT INTO meta VALUES ('id', ?)", row)
+        except sqlite3.DatabaseError:
+            return ""
+        return row[0]
 
     def get(self, key: str) -> Any | None:
         """The value stored under key, or None."""
@@ -63,9 +85,19 @@ class Cache:
         """Entries this build still needs though it did not read them (so save() does not drop them)."""
         self.used.update(keys)
 
-    def get_many(self, keys: list[str]) -> dict[str, Any]:
-        """The stored values of many keys at once (missing or unreadable ones are left out)."""
+    def get_many(self, keys: list[str], remember: bool = False) -> dict[str, Any]:
+        """The stored values of many keys at once (missing or unreadable ones are left out).
+
+        With `remember`, for keys whose value never changes (a key made from a source's bytes), the values
+        stay in this process for the next build in it: the preview server does not unpickle every record
+        again on each save."""
         found: dict[str, Any] = {}
+        if remember:
+            for key in keys:
+                if key in self._recalled:
+                    found[key] = self.remembered[key] = self._recalled[key]
+            self.used.update(found)
+            keys = [key for key in keys if key not in found]
         rows = [(key, self.new[key]) for key in keys if key in self.new]  # put by this build, not yet written
         stored = [key for key in keys if key not in self.new]
         for start in range(0, len(stored), 500):
@@ -81,6 +113,8 @@ class Cache:
             except (pickle.UnpicklingError, EOFError, AttributeError, TypeError):
                 continue
             self.used.add(key)
+            if remember:
+                self.remembered[key] = found[key]
         return found
 
     def files(self) -> dict[str, tuple[str, str]]:
@@ -94,9 +128,12 @@ class Cache:
         """Note a source's file state and key, so an untouched file need not be read next time."""
         self.seen_files[name] = (state, key)
 
-    def put(self, key: str, value: Any) -> None:
-        """Store value under key (committed when the build saves); written out in batches to spare memory."""
+    def put(self, key: str, value: Any, remember: bool = False) -> None:
+        """Store value under key (committed when the build saves); written out in batches to spare memory.
+        With `remember`, also keep it in this process for the next build (see get_many)."""
         self.used.add(key)
+        if remember:
+            self.remembered[key] = value
         self.new[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         if len(self.new) >= 256:
             self._flush()
@@ -142,6 +179,8 @@ class Cache:
     def save(self) -> None:
         """Write new entries and drop those this build did not use, in one transaction (rows that did not
         change are not written again)."""
+        global _REMEMBERED
+        _REMEMBERED = (self.identity, self.remembered)  # only this build's: an edited source's old record goes
         with self.db:
             self._flush()
             gone = self.known_files.keys() - self.seen_files.keys()

@@ -20,7 +20,7 @@ from .config import Config
 from .documents import make_record
 from .errors import Problem, display_path, has_errors
 from .markup import PARALLEL_THRESHOLD, is_local, make_markdown, render_safely
-from .records import Asset, Content, PageView
+from .records import Article, Asset, Content, PageView, with_face
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 _VIEW_COLUMNS = ({"path", "page", "page path", "page path and screen class", "url", "pagepath"},
@@ -44,7 +44,7 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
         elif kind not in _DATA_FOLDERS:
             assets.append(Asset(Path(path), rel))
     bodies.use(bodies.Bodies(cache))
-    hits = cache.get_many([key for *_, key, _ in sources]) if cache else {}
+    hits = cache.get_many([key for *_, key, _ in sources], remember=True) if cache else {}
     states: dict[str, tuple[int, int] | None] = {}  # each picture is looked at once, however many use it
     for path, rel, kind, key, data in sources:
         hit = hits.get(key)
@@ -64,7 +64,7 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
     for kind, key, record, found, dependencies, texts in _made(config, content_dir, fresh, jobs):
         bodies.current.take(texts)
         if cache:
-            cache.put(key, (record, found, dependencies))
+            cache.put(key, (record, found, dependencies), remember=True)
         problems.extend(found)
         if record is not None:
             records[kind].append(record)
@@ -121,6 +121,8 @@ def _make(source: tuple[str, str, str, str, bytes]) -> tuple[str, str, Any, list
         record = None
     elif record is not None:
         record = replace(record, digest=source_key(key, repr(dependencies), b""))
+        if isinstance(record, Article):
+            record = with_face(record)
     return kind, key, record, found, dependencies, texts.held
 
 

@@ -140,6 +140,11 @@ class Site:
         return hashlib.sha256(repr([(a.digest, a.url) for a in self.articles]).encode()).hexdigest()
 
     @cached_property
+    def face_stamp(self) -> str:
+        """Like stamp, but blind to bodies: what pages that show no article's text are made from."""
+        return hashlib.sha256(repr([(a.face, a.url) for a in self.articles]).encode()).hexdigest()
+
+    @cached_property
     def _index(self) -> dict[str, dict[str, Any]]:
         """Sections by slug, tags and authors by name: templates look them up for every card and byline."""
         return {"section": {s.slug: s for s in self.sections}, "tag": {t.name: t for t in self.tags},

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import hashlib
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -64,7 +65,8 @@ class Article(Stored):
     corrections: tuple[Correction, ...]
     id: str
     url: str = ""
-    digest: str = ""
+    digest: str = ""  # of everything the article is made from (its file's bytes, its picture's size)
+    face: str = ""  # of what it shows without its body: what a card, a listing or the sitemap can show
 
     @property
     def html(self) -> str:
@@ -110,6 +112,11 @@ class Profile(Stored):
     html: str
     digest: str = ""
 
+    @property
+    def bio(self) -> str:
+        """The biography as HTML (the same as `html`; layouts that say `bio` are known to show no story)."""
+        return self.html
+
 
 @dataclass(frozen=True)
 class Asset:
@@ -138,3 +145,13 @@ class Content:
     profiles: tuple[Profile, ...]
     assets: tuple[Asset, ...]
     pageviews: tuple[PageView, ...] | None = None
+
+
+BODY_FIELDS = ("body", "words")  # what changes when only an article's text does
+
+
+def with_face(article: Article) -> Article:
+    """The article with its `face` set: a hash of every field but its body, word count and digests, and of
+    its reading time (which a byline shows, and a small edit seldom changes)."""
+    shown = tuple(getattr(article, f.name) for f in fields(article) if f.name not in (*BODY_FIELDS, "digest", "face"))
+    return replace(article, face=hashlib.sha256(repr((shown, article.reading_minutes)).encode()).hexdigest())

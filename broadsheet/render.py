@@ -18,7 +18,7 @@ import jinja2
 
 from .errors import Problem, display_path
 from .model import FIXED_PAGES, Site, output_path
-from .signatures import contents_signature, page_signature, site_signature
+from .signatures import Signer
 
 RTL_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"}
 REQUIRED_LAYOUTS = ("base.html", "article.html", "page.html", "index.html", "list.html", "404.html", "tags.html",
@@ -140,9 +140,9 @@ def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Pr
     The signatures of this build go into `after`. Many pages are rendered in worker processes, with the same
     bytes as in one. Template errors are reported once per template line.
     """
-    shared, contents = site_signature(site, layouts), contents_signature(site)
+    signer = Signer(site, layouts, env)
     pages = list(_pages(site))
-    whole = f"{shared}:{contents}:{len(pages)}"
+    whole = f"{signer.shared}:{signer.contents()}:{len(pages)}"
     if after is not None:
         after[WHOLE_SITE] = whole
     paths = [output_path(url) for _, url, _, _ in pages]
@@ -155,7 +155,7 @@ def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Pr
         return
     todo = []
     for index, (template, _, _, context) in enumerate(pages):
-        signature = page_signature(shared, template, context, site, contents)
+        signature = signer.page(template, context)
         if signature and after is not None:
             after[paths[index]] = signature
         if signature and before and before.get(paths[index]) == signature:

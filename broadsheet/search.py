@@ -13,9 +13,9 @@ import json
 from array import array
 from bisect import bisect_left, insort
 from collections.abc import Iterator
-from typing import Any, Protocol
 
 from . import __version__, bodies
+from .cache import Cache
 from .model import Site
 from .records import Article
 from .render import Output, format_date
@@ -28,37 +28,31 @@ STATE_KEY = "search-index"
 MOST_CHANGES = 200  # more changed articles than this: the index is made afresh (quicker than patching)
 
 
-class Store(Protocol):
-    def get(self, key: str) -> Any | None: ...
-    def put(self, key: str, value: Any) -> None: ...
-
-
 def index(site: Site, before: dict[str, str] | None = None, after: dict[str, str] | None = None,
-          store: Store | None = None) -> Iterator[Output]:
+          cache: Cache | None = None) -> Iterator[Output]:
     """search/index.json (the manifest), search/docs-N.json and the term files.
 
-    A file whose bytes are the same as the one the previous build left (by its signature in `before`) is
-    yielded without data; the signatures of this build's files go into `after`.
+    A file the previous build left as it should be (by its signature in `before`) is yielded without data;
+    the signatures of this build's files go into `after`.
     """
     articles = list(reversed(site.articles))  # oldest first: numbers stay put as news is added
     settings = repr((__version__, FORMAT, site.config.date_format, [(s.slug, s.name) for s in site.sections]))
-    state = store.get(STATE_KEY) if store is not None else None
+    state = cache.get_many([STATE_KEY], remember=True).get(STATE_KEY) if cache is not None else None
     if not isinstance(state, _State) or state.settings != settings:
         state = _State(settings)
-    files = state.update(site, articles)
-    if store is not None:
-        store.put(STATE_KEY, state)
     before = before or {}
-    for path, data in files:
-        signature = hashlib.sha256(data).hexdigest()
+    files, changed = state.update(site, articles, before)
+    if cache is not None and changed:
+        cache.put(STATE_KEY, state, remember=True)
+    for path, data, signature in files:
         if after is not None:
             after[path] = signature
-        yield Output(path, None if before.get(path) == signature else data)
+        yield Output(path, None if data is None or before.get(path) == signature else data)
 
 
 class _State:
     """The index as the last build left it: each document's key and row, each term's documents (title
-    matches and other matches, ascending), and each file's bytes."""
+    matches and other matches, ascending), and each file's size and signature."""
 
     def __init__(self, settings: str) -> None:
         self.settings = settings
@@ -66,10 +60,12 @@ class _State:
         self.keys: list[tuple[str, str]] = []
         self.rows: list[list[str]] = []
         self.postings: dict[str, tuple[array, array]] = {}  # arrays of numbers: ten times quicker to load
-        self.parts: dict[str, bytes] = {}  # "docs-N" and each first letter's term map, encoded
+        self.parts: dict[str, tuple[int, str]] = {}  # size and signature of "docs-N", each letter, "terms"
 
-    def update(self, site: Site, articles: list[Article]) -> list[tuple[str, bytes]]:
-        """Bring the index up to date with articles; every file of the index, as (path, bytes)."""
+    def update(self, site: Site, articles: list[Article],
+               before: dict[str, str]) -> tuple[list[tuple[str, bytes | None, str]], bool]:
+        """Bring the index up to date with articles: every file of the index as (path, bytes or None when the
+        previous build's file is right, signature), and whether anything changed."""
         sources = [a.source for a in articles]
         keys = [(a.digest, a.url) for a in articles]
         kept = next((i for i, (old, new) in enumerate(zip(self.sources, sources, strict=False)) if old != new),
@@ -93,7 +89,8 @@ class _State:
         stale = {_letter(term) for term, _, _ in removed ^ put}  # a list an article left and rejoined is as it was
         stale |= {f"docs-{i // DOCS_PER_SHARD}" for i in added if i >= len(old_rows) or old_rows[i] != self.rows[i]}
         stale |= {f"docs-{i // DOCS_PER_SHARD}" for i in range(len(self.rows), len(old_rows))}
-        return self._files(stale)
+        files = self._files(stale, before)
+        return files, bool(added or dropped or any(data is not None for _, data, _ in files))
 
     def _remove(self, numbers: set[int], kept: int) -> set[tuple[str, int, int]]:
         """Take documents out of every term's lists (all from `kept` on); what was taken, as (term, list,
@@ -135,35 +132,56 @@ class _State:
                 put.update((term, which, number) for term in found)
         return put
 
-    def _files(self, stale: set[str]) -> list[tuple[str, bytes]]:
-        """Encode the parts named in `stale` (and any part not encoded yet), then list every file."""
+    def _files(self, stale: set[str], before: dict[str, str]) -> list[tuple[str, bytes | None, str]]:
+        """Every file of the index: encoded again when stale, never encoded or not as the previous build
+        left it; else without bytes."""
         doc_parts = [f"docs-{n}" for n in range(max(1, -(-len(self.rows) // DOCS_PER_SHARD)))]
         by_letter: dict[str, list[str]] = {}
         for term in self.postings:
             by_letter.setdefault(_letter(term), []).append(term)
-        self.parts = {name: data for name, data in self.parts.items()
-                      if name in by_letter or name in doc_parts}
-        for n, name in enumerate(doc_parts):
-            if name in stale or name not in self.parts:
-                self.parts[name] = _json(self.rows[n * DOCS_PER_SHARD:(n + 1) * DOCS_PER_SHARD])
-        for letter, terms in by_letter.items():
+        self.parts = {name: known for name, known in self.parts.items()
+                      if name in by_letter or name in doc_parts or name == "terms"}
+        encoded: dict[str, bytes] = {}
+
+        def encode(name: str) -> bytes:
+            if name not in encoded:
+                if name.startswith("docs-"):
+                    n = int(name[5:])
+                    encoded[name] = _json(self.rows[n * DOCS_PER_SHARD:(n + 1) * DOCS_PER_SHARD])
+                else:
+                    encoded[name] = _json({term: [_deltas(self.postings[term][0]), _deltas(self.postings[term][1])]
+                                           for term in sorted(by_letter[name])})
+                self.parts[name] = (len(encoded[name]), hashlib.sha256(encoded[name]).hexdigest())
+            return encoded[name]
+
+        def file(name: str, path: str) -> tuple[str, bytes | None, str]:
+            if name in stale or name not in self.parts or before.get(path) != self.parts[name][1]:
+                encode(name)
+            return path, encoded.get(name), self.parts[name][1]
+
+        files = [file(name, f"search/{name}.json") for name in doc_parts]
+        for letter in by_letter:
             if letter in stale or letter not in self.parts:
-                self.parts[letter] = _json({term: [_deltas(self.postings[term][0]), _deltas(self.postings[term][1])]
-                                            for term in sorted(terms)})
-        files = [(f"search/{name}.json", self.parts[name]) for name in doc_parts]
+                encode(letter)
         letters = sorted(by_letter, key=lambda key: int(key, 16))  # the order of the terms' first letters
-        size = 1 + sum(len(self.parts[key]) - 1 for key in letters) if letters else 2  # all terms in one file
+        size = 1 + sum(self.parts[key][0] - 1 for key in letters) if letters else 2  # all terms in one file
         if size <= SINGLE_FILE_LIMIT:
-            whole = b",".join(self.parts[key][1:-1] for key in letters)
-            files.append(("search/terms.json", b"{" + whole + b"}"))
             shards: list[str] = []
+            whole = "search/terms.json"
+            if any(key in encoded for key in letters) or "terms" not in self.parts \
+                    or before.get(whole) != self.parts["terms"][1]:
+                data = b"{" + b",".join(encode(key)[1:-1] for key in letters) + b"}"
+                self.parts["terms"] = (len(data), hashlib.sha256(data).hexdigest())
+                files.append((whole, data, self.parts["terms"][1]))
+            else:
+                files.append((whole, None, self.parts["terms"][1]))
         else:
             shards = sorted(by_letter)
-            files += [(f"search/terms-{key}.json", self.parts[key]) for key in shards]
-        manifest = {"version": FORMAT, "count": len(self.rows), "docs": [f"{name}.json" for name in doc_parts],
-                    "docs_per_file": DOCS_PER_SHARD, "order": "oldest-first",
-                    "terms": "terms.json" if not shards else "terms-{letter}.json", "letters": shards}
-        files.append(("search/index.json", _json(manifest)))
+            files += [file(key, f"search/terms-{key}.json") for key in shards]
+        manifest = _json({"version": FORMAT, "count": len(self.rows), "docs": [f"{name}.json" for name in doc_parts],
+                          "docs_per_file": DOCS_PER_SHARD, "order": "oldest-first",
+                          "terms": "terms.json" if not shards else "terms-{letter}.json", "letters": shards})
+        files.append(("search/index.json", manifest, hashlib.sha256(manifest).hexdigest()))
         return files
 
 

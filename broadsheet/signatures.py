@@ -6,6 +6,9 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+import jinja2
+from jinja2 import nodes
+
 from . import __version__
 from .model import Site
 
@@ -21,34 +24,95 @@ def site_signature(site: Site, layouts: Path) -> str:
     return digest.hexdigest()
 
 
-def contents_signature(site: Site) -> str:
+def contents_signature(site: Site, faces: bool = False) -> str:
     """What the site-wide pages (home, sitemaps, main feeds, indexes, 404) are made from: every article, page,
-    listing, profile and file in order, and which articles count as breaking news at this build's moment."""
-    parts = (site.stamp, [(p.digest, p.url) for p in site.pages],
+    listing, profile and file in order, and which articles count as breaking news at this build's moment.
+    With `faces`, articles count by what they show without their bodies (for layouts that show no body)."""
+    parts = (site.face_stamp if faces else site.stamp, [(p.digest, p.url) for p in site.pages],
              [(lst.url, lst.title, lst.description) for lst in site.listings],
              [(a.slug, a.profile.digest if a.profile else "") for a in site.authors],
              [asset.path for asset in site.assets], [a.source for a in site.breaking()])
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def page_signature(shared: str, template: str, context: dict[str, Any], site: Site, contents: str) -> str:
-    """The signature of one page: what it shows, the layouts, and for site-wide pages all the contents."""
-    if "article" in context:
-        article = context["article"]
-        near = [(a.digest, a.url) if a else None for a in (site.older(article), site.newer(article))]
-        parts: Any = (article.digest, article.url, [(a.digest, a.url) for a in site.related(article)], near)
-    elif "page" in context:
-        parts = (context["page"].digest, context["page"].url)
-    elif "listing" in context:
-        listing = context["listing"]
-        author = site.author(listing.title) if listing.kind == "author" else None
-        profile = author.profile.digest if author and author.profile else ""
-        parts = (listing.kind, listing.title, listing.description, listing.url, listing.number, listing.page_urls,
-                 listing.feed_url, profile, [(a.digest, a.url) for a in listing.articles], context["current"],
-                 context["is_listing"])
-    elif "feed" in context and template == "feed.xml" and context["feed"].url != "/feed.xml":
-        feed = context["feed"]
-        parts = (feed.title, feed.url, feed.home, [(a.digest, a.url) for a in feed.articles])
-    else:
-        parts = (contents, context["current"], context["is_home"], context["is_listing"])
-    return hashlib.sha256(f"{shared}\n{template}\n{parts!r}".encode()).hexdigest()
+class Signer:
+    """Signs each page of one build: what it shows, the layouts, and for site-wide pages all the contents.
+
+    A page whose layouts can show no article's body (see `shows_bodies`) is signed with the articles' faces,
+    so an edit to a story's text re-renders its page and the feeds, not the home page, listings or sitemap.
+    """
+
+    def __init__(self, site: Site, layouts: Path, env: jinja2.Environment) -> None:
+        self.site, self.env = site, env
+        self.shared = site_signature(site, layouts)
+        self._contents: dict[bool, str] = {}
+        self._bodies: dict[str, bool] = {}
+
+    def contents(self, faces: bool = False) -> str:
+        if faces not in self._contents:
+            self._contents[faces] = contents_signature(self.site, faces)
+        return self._contents[faces]
+
+    def shows_bodies(self, template: str) -> bool:
+        """Whether a layout, with everything it extends, includes and imports, may show an article's body."""
+        if template not in self._bodies:
+            self._bodies[template] = _shows_bodies(self.env, template, set())
+        return self._bodies[template]
+
+    def page(self, template: str, context: dict[str, Any]) -> str:
+        site = self.site
+        if "article" in context:
+            article = context["article"]
+            near = [(a.digest, a.url) if a else None for a in (site.older(article), site.newer(article))]
+            parts: Any = (article.digest, article.url, [(a.digest, a.url) for a in site.related(article)], near)
+        elif "page" in context:
+            parts = (context["page"].digest, context["page"].url)
+        elif "listing" in context:
+            listing = context["listing"]
+            author = site.author(listing.title) if listing.kind == "author" else None
+            profile = author.profile.digest if author and author.profile else ""
+            shown = [(a.digest if self.shows_bodies(template) else a.face, a.url) for a in listing.articles]
+            parts = (listing.kind, listing.title, listing.description, listing.url, listing.number,
+                     listing.page_urls, listing.feed_url, profile, shown, context["current"], context["is_listing"])
+        elif "feed" in context and template == "feed.xml" and context["feed"].url != "/feed.xml":
+            feed = context["feed"]
+            parts = (feed.title, feed.url, feed.home, [(a.digest, a.url) for a in feed.articles])
+        else:
+            parts = (self.contents(faces=not self.shows_bodies(template)), context["current"], context["is_home"],
+                     context["is_listing"])
+        return hashlib.sha256(f"{self.shared}\n{template}\n{parts!r}".encode()).hexdigest()
+
+
+_BODY_NAMES = frozenset({"html", "body", "words", "news_article"})
+
+
+def _shows_bodies(env: jinja2.Environment, name: str, seen: set[str]) -> bool:
+    """True unless the layout's syntax tree, and those of the layouts it names, are sure to show no body:
+    no attribute, item, string or function named like one (html, body, words, news_article), no item picked
+    by a variable, no layout named by a variable. Reading time is not a body: an article's face covers it."""
+    if name in seen:
+        return False
+    seen.add(name)
+    try:
+        tree = env.parse(env.loader.get_source(env, name)[0] if env.loader else "")
+    except jinja2.TemplateError:
+        return True
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Const, nodes.Name)):
+        if isinstance(node, nodes.Getattr) and node.attr in _BODY_NAMES:
+            return True
+        if isinstance(node, nodes.Getitem) and not isinstance(node.arg, (nodes.Const, nodes.Slice)) \
+                and not isinstance(node.node, nodes.Dict):  # `{...}[key]` picks from the layout's own table
+            return True
+        if isinstance(node, nodes.Const) and node.value in _BODY_NAMES:
+            return True
+        if isinstance(node, nodes.Name) and node.name in _BODY_NAMES:
+            return True
+    for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
+        names = node.template
+        targets = names.items if isinstance(names, (nodes.List, nodes.Tuple)) else [names]
+        for target in targets:
+            if not isinstance(target, nodes.Const) or not isinstance(target.value, str):
+                return True
+            if _shows_bodies(env, target.value, seen):
+                return True
+    return False

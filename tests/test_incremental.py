@@ -36,9 +36,9 @@ def test_random_edits_match_a_cold_build(make_site, tmp_path):
     files = {f"content/articles/{rng.choice(SECTIONS)}/s{n}.md": story(rng, n) for n in range(12)}
     root = make_site(files)
     both(root, tmp_path, 0)
-    for step in range(1, 13):
+    for step in range(1, 15):
         paths = sorted((root / "content/articles").rglob("*.md"))
-        edit = step % 6
+        edit = step % 7
         target = rng.choice(paths)
         if edit == 0:
             write_files(root, {f"content/articles/{rng.choice(SECTIONS)}/new{step}.md": story(rng, 100 + step)})
@@ -51,6 +51,8 @@ def test_random_edits_match_a_cold_build(make_site, tmp_path):
             target.write_text(text.replace("date: 2024-", "date: 2023-", 1))
         elif edit == 4:
             target.write_text(target.read_text().replace("tags: [", "tags: [ferries, ", 1))
+        elif edit == 6:
+            target.write_text(target.read_text() + "\nA further paragraph of text.\n")
         else:
             card = root / "layouts/partials/card.html"
             card.write_text(card.read_text().replace('class="card-meta">', f'class="card-meta" data-v="{step}">'))
@@ -70,6 +72,29 @@ def test_unchanged_files_keep_their_mtime_and_edits_touch_only_their_pages(make_
                      if p.is_file() and p.stat().st_mtime_ns != before.get(p))
     assert "2024/05/alpha/index.html" in changed and "2024/05/beta/index.html" not in changed
     assert "static/css/site.css" not in changed and "sport/index.html" not in changed
+
+
+def test_an_edit_to_a_story_text_rerenders_only_pages_that_show_it(make_site, tmp_path):
+    root = make_site({"content/articles/news/a.md": article("Alpha", "2024-05-01", body="First words here."),
+                      "content/articles/sport/b.md": article("Beta", "2024-05-02")})
+    both(root, tmp_path, 0)
+    site = root / "site"
+    before = {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
+    a = root / "content/articles/news/a.md"
+    a.write_text(a.read_text().replace("First words here.", "First words here, with a harbour view."))
+    both(root, tmp_path, 1)
+    changed = {p.relative_to(site).as_posix() for p in site.rglob("*")
+               if p.is_file() and p.stat().st_mtime_ns != before.get(p)}
+    # the story, the feeds that carry its text and the search terms; not the home page, listings or sitemap
+    assert changed == {"2024/05/alpha/index.html", "feed.xml", "rss.xml", "news/feed.xml", "search/terms.json"}
+    # a home page whose layout does show story text is rendered again when one changes
+    index = root / "layouts/index.html"
+    shown = "<div hidden>{{ site.articles[-1].html|safe }}</div>"
+    index.write_text(index.read_text().replace("{% block content %}", "{% block content %}" + shown))
+    both(root, tmp_path, 2)
+    a.write_text(a.read_text().replace("a harbour view.", "a river view."))
+    both(root, tmp_path, 3)
+    assert "a river view." in (site / "index.html").read_text()
 
 
 def test_config_layout_and_version_changes_never_serve_stale_output(make_site, monkeypatch):
