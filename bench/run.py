@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Broadsheet's benchmark: cold and incremental builds against the bare floor, in one run.
 
-bench/run.py [--articles 1000 10000] [--repeat 3] [--json bench/results.json]
+bench/run.py [--articles 1000 10000] [--repeat 3] [--json bench/results.json] [--floors 1 2]
 
 For each corpus size it measures, as the median of the repeats, each in its own process (peak RSS is that
 process's): a cold build (no cache, empty output), a warm rebuild with no change, and rebuilds after
-editing one article's body, one article's title, one layout and the CSS; and the floor (frontmatter +
+editing one article's body, one article's title, one layout and the CSS; the same warm, body and title
+rebuilds again in one long-lived process, as the preview server makes them; and the floor (frontmatter +
 markdown + one template) in 1 and 2 processes. Every figure is also a ratio to the 2-process floor.
 """
 
@@ -33,6 +34,26 @@ summary = build(Options(config=site / "pyproject.toml", layouts=site / "layouts"
 print(json.dumps({"seconds": time.perf_counter() - started, "timings": summary.timings, "files": summary.files}))
 """
 SCENARIOS = ("cold", "warm", "body", "title", "layout", "css")
+RESIDENT = """
+import json, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+from run import edit
+from broadsheet.pipeline import Options, build
+site = Path(sys.argv[1])
+options = Options(config=site / "pyproject.toml", layouts=site / "layouts")
+build(options)
+times = {"warm": [], "body": [], "title": []}
+for round_ in range(int(sys.argv[2])):
+    for scenario in times:
+        if scenario != "warm":
+            edit(site, scenario, 100 + round_)
+        started = time.perf_counter()
+        build(options)
+        times[scenario].append(time.perf_counter() - started)
+print(json.dumps(times))
+"""
+RESIDENT_SCENARIOS = ("warm", "body", "title")
 
 
 def measure(command: list[str]) -> tuple[str, float]:
@@ -67,7 +88,7 @@ def edit(site: Path, scenario: str, round_: int) -> None:
         css.write_text(css.read_text() + f"\n/* revision {round_} */\n")
 
 
-def size_run(articles: int, repeat: int, work: Path) -> dict:
+def size_run(articles: int, repeat: int, work: Path, floor_jobs: tuple[int, ...] = (1, 2)) -> dict:
     site = work / f"corpus-{articles}"
     subprocess.run([sys.executable, str(HERE / "corpus.py"), str(site), str(articles)], check=True)
     shutil.copytree(PROJECT / "layouts", site / "layouts")
@@ -79,8 +100,11 @@ def size_run(articles: int, repeat: int, work: Path) -> dict:
         for scenario in SCENARIOS[2:]:
             edit(site, scenario, round_)
             figures[scenario].append(build_once(site, fresh=False))
+    output, rss = measure([sys.executable, "-c", RESIDENT, str(site), str(max(repeat, 3)), str(HERE)])
+    resident = {name: statistics.median(times) for name, times in json.loads(output).items()}
+    resident["rss_mib"] = rss
     floors = {}
-    for jobs in (1, 2):
+    for jobs in floor_jobs:
         runs = []
         for _ in range(repeat):
             out = work / f"floor-{articles}-{jobs}"
@@ -89,7 +113,7 @@ def size_run(articles: int, repeat: int, work: Path) -> dict:
                                  "--jobs", str(jobs)])
             runs.append(float(output))
         floors[f"floor_{jobs}"] = statistics.median(runs)
-    result = {"articles": articles, **floors}
+    result = {"articles": articles, **floors, "resident": resident}
     for name, runs in figures.items():
         result[name] = {
             "seconds": statistics.median(r["seconds"] for r in runs),
@@ -112,8 +136,14 @@ def table(results: list[dict]) -> str:
             stages = ", ".join(f"{k} {v:.0f}" for k, v in f["stages_ms"].items())
             lines.append(f"| {r['articles']:,} | {name} | {f['seconds']:.2f} | {f['seconds'] / floor:.2f} | "
                          f"{f['rss_mib']:.0f} | {f['files_written']:,} | {stages} |")
-        lines.append(f"| {r['articles']:,} | floor, 1 process | {r['floor_1']:.2f} | {r['floor_1'] / floor:.2f} "
-                     "| | | |")
+        resident = r.get("resident", {})
+        for name in RESIDENT_SCENARIOS:
+            if name in resident:
+                lines.append(f"| {r['articles']:,} | {name}, in the preview's process | {resident[name]:.2f} | "
+                             f"{resident[name] / floor:.2f} | {resident['rss_mib']:.0f} | | |")
+        if "floor_1" in r:
+            lines.append(f"| {r['articles']:,} | floor, 1 process | {r['floor_1']:.2f} | {r['floor_1'] / floor:.2f} "
+                         "| | | |")
         lines.append(f"| {r['articles']:,} | floor, 2 processes | {floor:.2f} | 1.00 | | | |")
         lines.append(f"| {r['articles']:,} | search index | {r['search_index_bytes'] / 1024:,.0f} KiB | | | | |")
     return "\n".join(lines)
@@ -124,9 +154,12 @@ def main() -> None:
     parser.add_argument("--articles", type=int, nargs="+", default=[1000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path, default=HERE / "results.json")
+    parser.add_argument("--floors", type=int, nargs="+", default=[1, 2],
+                        help="the floor's process counts to measure (2 is always measured)")
     args = parser.parse_args()
+    floor_jobs = tuple(sorted(set(args.floors) | {2}))
     with tempfile.TemporaryDirectory(prefix="broadsheet-bench-") as work:
-        results = [size_run(n, args.repeat, Path(work)) for n in args.articles]
+        results = [size_run(n, args.repeat, Path(work), floor_jobs) for n in args.articles]
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
     print(f"\n(cpu cores: {os.cpu_count()}; JSON in {args.json})")

@@ -88,6 +88,8 @@ def _made(config: Config, content_dir: Path, sources: list[tuple[str, str, str, 
     """What each source makes (its record, problems, dependencies and body texts), in order: read, parsed,
     rendered and made into a record in worker processes when there are many (the same either way)."""
     global _job
+    if not sources:
+        return
     _job = (config, content_dir, make_markdown(config))  # forked workers inherit it
     try:
         if jobs > 1 and len(sources) >= PARALLEL_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():

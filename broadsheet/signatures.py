@@ -94,25 +94,41 @@ def _shows_bodies(env: jinja2.Environment, name: str, seen: set[str]) -> bool:
         return False
     seen.add(name)
     try:
-        tree = env.parse(env.loader.get_source(env, name)[0] if env.loader else "")
+        source = env.loader.get_source(env, name)[0] if env.loader else ""
     except jinja2.TemplateError:
         return True
+    if source not in _SCANS:
+        if len(_SCANS) > 500:
+            _SCANS.clear()
+        _SCANS[source] = _scan(env, source)
+    shows, names = _SCANS[source]
+    return shows or names is None or any(_shows_bodies(env, other, seen) for other in names)
+
+
+_SCANS: dict[str, tuple[bool, list[str] | None]] = {}  # by layout source: its own verdict, the layouts it names
+
+
+def _scan(env: jinja2.Environment, source: str) -> tuple[bool, list[str] | None]:
+    """Whether a layout's own syntax may show a body, and the layouts it names (None: one by a variable)."""
+    try:
+        tree = env.parse(source)
+    except jinja2.TemplateError:
+        return True, []
     for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Const, nodes.Name)):
         if isinstance(node, nodes.Getattr) and node.attr in _BODY_NAMES:
-            return True
+            return True, []
         if isinstance(node, nodes.Getitem) and not isinstance(node.arg, (nodes.Const, nodes.Slice)) \
                 and not isinstance(node.node, nodes.Dict):  # `{...}[key]` picks from the layout's own table
-            return True
-        if isinstance(node, nodes.Const) and node.value in _BODY_NAMES:
-            return True
+            return True, []
+        if isinstance(node, nodes.Const) and isinstance(node.value, str) and node.value in _BODY_NAMES:
+            return True, []
         if isinstance(node, nodes.Name) and node.name in _BODY_NAMES:
-            return True
+            return True, []
+    names = []
     for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
-        names = node.template
-        targets = names.items if isinstance(names, (nodes.List, nodes.Tuple)) else [names]
+        targets = node.template.items if isinstance(node.template, (nodes.List, nodes.Tuple)) else [node.template]
         for target in targets:
             if not isinstance(target, nodes.Const) or not isinstance(target.value, str):
-                return True
-            if _shows_bodies(env, target.value, seen):
-                return True
-    return False
+                return False, None
+            names.append(target.value)
+    return False, names

@@ -235,11 +235,12 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def _remove_leftovers(out: Path) -> None:
-    """Staging folders left by a build that was killed are cleaned on the next run (under the lock)."""
+    """Staging folders left by a build that was killed, and previous builds still being deleted, are
+    deleted (in the background: a build right after another need not wait for the last one's old files)."""
     for prefix in (f".{out.name}.tmp-", f".{out.name}.old-"):
         for leftover in out.parent.glob(prefix + "*"):
             if leftover.is_dir():
-                shutil.rmtree(leftover, ignore_errors=True)
+                _discard(leftover)
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from broadsheet.write import MARKER
@@ -117,6 +118,10 @@ def test_leftover_staging_folders_are_cleaned(cli, make_site):
     (root / ".site.tmp-crashed").mkdir()
     (root / ".site.tmp-crashed/half.html").write_text("<p>half")
     assert build(cli, root).code == 0
+    for _ in range(100):  # deleted in the background, so the build need not wait for it
+        if not (root / ".site.tmp-crashed").exists():
+            break
+        time.sleep(0.05)
     assert not (root / ".site.tmp-crashed").exists()
 
 
