@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import logging
 import mimetypes
-import os
 import socket
 import sys
 import threading
@@ -24,9 +23,9 @@ from livereload.handlers import LiveReloadHandler
 from tornado.ioloop import IOLoop
 
 from .errors import BuildError, UsageError
+from .watch import watcher
 
 POLL_SECONDS = 0.25
-SETTLE_SECONDS = 0.15
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
@@ -96,20 +95,21 @@ class Preview:
 
     # -- watching ----------------------------------------------------------------------------------
     def watch(self) -> None:
-        """Poll the sources; after a burst of changes settles, rebuild and tell the browser (off the loop)."""
-        before = _snapshot(self.sources)
-        while not self.stopping.wait(POLL_SECONDS):
-            now = _snapshot(self.sources)
-            if now == before:
-                continue
-            while not self.stopping.wait(SETTLE_SECONDS):  # a save is often several writes and a rename
-                settled = _snapshot(self.sources)
-                if settled == now:
-                    break
-                now = settled
-            changed = sorted(set(now.items()) ^ set(before.items()))
-            before = now
-            self._rebuild([Path(path) for path, _ in changed])
+        """Wait for saves; after a burst of changes settles, rebuild and tell the browser (off the loop)."""
+        changes = watcher(self.sources)
+        try:
+            while not self.stopping.is_set():
+                changed = changes.changes(POLL_SECONDS)
+                if not changed:
+                    continue
+                while not self.stopping.is_set():  # a save is often several writes and a rename
+                    more = changes.changes(changes.settle)
+                    if not more:
+                        break
+                    changed |= more
+                self._rebuild([Path(path) for path in sorted(changed)])
+        finally:
+            changes.close()
 
     def _rebuild(self, changed: list[Path]) -> None:
         error = self.rebuild()
@@ -150,27 +150,6 @@ def _respond(start_response: Callable, status: str, body: bytes, kind: str) -> l
     start_response(status, [("Content-Type", kind + charset), ("Content-Length", str(len(body))),
                             ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")])
     return [body]
-
-
-def _snapshot(sources: Iterable[Path]) -> dict[str, tuple[int, int]]:
-    """(size, mtime) of every file under the watched paths (hidden files and editor leftovers skipped)."""
-    found = {}
-    for source in sources:
-        if source.is_file():
-            stat = source.stat()
-            found[str(source)] = (stat.st_size, stat.st_mtime_ns)
-            continue
-        for directory, subdirs, names in os.walk(source):
-            subdirs[:] = [d for d in subdirs if not d.startswith(".")]
-            for name in names:
-                if name.startswith((".", "#")) or name.endswith(("~", ".swp", ".tmp")):
-                    continue
-                try:
-                    stat = os.stat(os.path.join(directory, name))
-                except OSError:
-                    continue
-                found[os.path.join(directory, name)] = (stat.st_size, stat.st_mtime_ns)
-    return found
 
 
 def _check_port(host: str, port: int) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -47,6 +49,40 @@ def preview(tmp_path) -> Preview:
     return Preview(out, "/newsroom/", lambda: "", [tmp_path], "127.0.0.1", 8000)
 
 
+@pytest.mark.parametrize("mode", ["auto", "poll"])
+def test_a_burst_of_saves_gives_one_rebuild_and_css_alone_is_swapped(tmp_path, monkeypatch, mode):
+    monkeypatch.setenv("BROADSHEET_WATCH", mode)
+    (tmp_path / "content").mkdir()
+    (tmp_path / "static").mkdir()
+    builds: list[float] = []
+    preview = Preview(tmp_path / "site", "/", lambda: builds.append(time.monotonic()) or "",
+                      [tmp_path / "content", tmp_path / "static"], "127.0.0.1", 8000)
+    seen: list[list[Path]] = []
+    rebuild = preview._rebuild
+    preview._rebuild = lambda changed: (seen.append(changed), rebuild(changed))
+    thread = threading.Thread(target=preview.watch, daemon=True)
+    thread.start()
+    time.sleep(0.4)  # the watcher has taken its first look
+    try:
+        for n in range(200):  # like a `git checkout` that touches 200 stories
+            (tmp_path / f"content/story-{n}.md").write_text(f"story {n}")
+        for _ in range(60):
+            if builds:
+                break
+            time.sleep(0.1)
+        time.sleep(1.0)  # time enough for a second rebuild, if one were coming
+        assert len(builds) == 1 and len(seen[0]) == 200
+        (tmp_path / "static/site.css").write_text("body { color: red }")
+        for _ in range(60):
+            if len(builds) == 2:
+                break
+            time.sleep(0.1)
+        assert [p.name for p in seen[1]] == ["site.css"]  # the reload names the stylesheet: swapped in place
+    finally:
+        preview.stopping.set()
+        thread.join(timeout=5)
+
+
 def test_serves_under_the_base_path_and_redirects_the_root(preview):
     assert call(preview, "/")[0:2] == ("302 Found", {"Location": "/newsroom/"})
     status, headers, body = call(preview, "/newsroom/2026/11/story/")
@@ -81,15 +117,17 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path):
-    """`build.py serve` over a copy of the demo, on a free port, in its own process."""
+def server(tmp_path, request):
+    """`build.py serve` over a copy of the demo, on a free port, in its own process (noticing saves through
+    inotify on Linux, or by polling when the test asks for "poll")."""
     for name in ("content", "layouts"):
         shutil.copytree(PROJECT / name, tmp_path / name)
     shutil.copy(PROJECT / "pyproject.toml", tmp_path)
     port = free_port()
     process = subprocess.Popen([sys.executable, str(PROJECT / "build.py"), "serve", "--config",
                                 str(tmp_path / "pyproject.toml"), "--port", str(port)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "BROADSHEET_WATCH": getattr(request, "param", "auto")})
     base = f"http://127.0.0.1:{port}/newsroom/"
     for _ in range(100):
         try:
@@ -118,6 +156,7 @@ def test_busy_port_is_a_clear_error(server):
     assert run.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in run.stderr and "Traceback" not in run.stderr
 
 
+@pytest.mark.parametrize("server", ["auto", "poll"], indirect=True)
 def test_saving_reloads_the_open_tab_shows_errors_and_recovers(browser, server):
     root, base, _ = server
     page = browser.new_page()
