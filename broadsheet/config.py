@@ -33,6 +33,7 @@ class Config:
     date_format: str = "%-d %B %Y"
     home_per_section: int = 4
     raw_html: str = "sanitize"
+    markdown_timeout: float = 10.0
     copyright: str = ""
     default_author: str = ""
     default_image: str = ""
@@ -56,7 +57,7 @@ class Config:
 
 _SETTINGS = {f.name: f for f in fields(Config) if f.name not in ("root", "file")}
 _TYPES: dict[str, type] = {"per_page": int, "home_per_section": int, "sections": dict, "import_day_first": bool,
-                           "import_furniture": list}
+                           "import_furniture": list, "markdown_timeout": float}
 
 
 def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
@@ -89,15 +90,15 @@ def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
 def _check(settings: dict[str, Any], text: str, shown: str) -> list[Problem]:
     problems = []
     for key, value in settings.items():
-        line = _line_of(text, key)
+        line, col = _line_of(text, key)
         if key not in _SETTINGS:
             close = difflib.get_close_matches(key, list(_SETTINGS), n=1)
             hint = f"did you mean '{close[0]}'?" if close else "see the configuration reference in the README"
-            problems.append(Problem(shown, line, 0, f"unknown setting '{key}'", hint))
+            problems.append(Problem(shown, line, col, f"unknown setting '{key}'", hint))
             continue
         message = _check_value(key, value)
         if message:
-            problems.append(Problem(shown, line, 0, f"setting '{key}': {message}"))
+            problems.append(Problem(shown, line, col, f"setting '{key}': {message}"))
     for key in ("title", "base_url"):
         if key not in settings:
             problems.append(Problem(shown, 0, 0, f"missing required setting '{key}' in [tool.broadsheet]"))
@@ -106,6 +107,8 @@ def _check(settings: dict[str, Any], text: str, shown: str) -> list[Problem]:
 
 def _check_value(key: str, value: Any) -> str:
     wanted = _TYPES.get(key, str)
+    if wanted is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
     if not isinstance(value, wanted) or (isinstance(value, bool) and wanted is not bool):
         return f"expected {_type_name(wanted)}, got {_type_name(type(value))} {value!r}"
     if wanted is list and not all(isinstance(item, str) for item in value):
@@ -116,6 +119,8 @@ def _check_value(key: str, value: Any) -> str:
             return f"must be an absolute http(s) URL such as https://example.github.io/newsroom/, got {value!r}"
     if key in ("per_page", "home_per_section") and value < 1:
         return f"must be at least 1, got {value}"
+    if key == "markdown_timeout" and not 0 < value <= 3600:
+        return f"must be a number of seconds above 0 and at most 3600, got {value:g}"
     if key == "timezone":
         try:
             ZoneInfo(value)
@@ -148,18 +153,20 @@ def _check_permalink(value: str) -> str:
 
 def _normalise(config: Config) -> Config:
     base = config.base_url if config.base_url.endswith("/") else config.base_url + "/"
-    return replace(config, base_url=base, import_furniture=tuple(config.import_furniture))
+    return replace(config, base_url=base, import_furniture=tuple(config.import_furniture),
+                   markdown_timeout=float(config.markdown_timeout))
 
 
-def _line_of(text: str, key: str) -> int:
+def _line_of(text: str, key: str) -> tuple[int, int]:
+    """Line and column of a setting's key in the configuration file ((0, 0) when not found there)."""
     in_table = False
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
         if stripped.startswith("["):
             in_table = stripped.startswith("[tool.broadsheet")
         elif in_table and re.match(rf'["\']?{re.escape(key)}["\']?\s*=', stripped):
-            return number
-    return 0
+            return number, len(line) - len(line.lstrip()) + 1
+    return 0, 0
 
 
 def _toml_position(message: str) -> tuple[int, int]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import multiprocessing
 import os
 import re
+import signal
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
@@ -63,7 +66,7 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
     started = perf_counter()
     for kind, key, record, found, dependencies, texts in _made(config, content_dir, fresh, jobs):
         bodies.current.take(texts)
-        if cache:
+        if cache and not any(p.message.startswith(OVERTIME) for p in found):  # a slow machine may do better
             cache.put(key, (record, found, dependencies), remember=True)
         problems.extend(found)
         if record is not None:
@@ -91,9 +94,13 @@ def _made(config: Config, content_dir: Path, sources: list[tuple[str, str, str, 
     if not sources:
         return
     _job = (config, content_dir, make_markdown(config))  # forked workers inherit it
+    # Markdown runs under a time limit, which needs a process's main thread (a signal): the preview builds
+    # on a thread of its own, so there even one source goes to a worker process.
+    limited = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+    forking = "fork" in multiprocessing.get_all_start_methods()
     try:
-        if jobs > 1 and len(sources) >= PARALLEL_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        if forking and (jobs > 1 and len(sources) >= PARALLEL_THRESHOLD or not limited):
+            with multiprocessing.get_context("fork").Pool(max(1, min(jobs, len(sources)))) as pool:
                 yield from pool.imap(_make, sources, chunksize=max(1, min(64, len(sources) // (jobs * 8))))
         else:
             yield from map(_make, sources)
@@ -104,6 +111,7 @@ def _made(config: Config, content_dir: Path, sources: list[tuple[str, str, str, 
 def _make(source: tuple[str, str, str, str, bytes]) -> tuple[str, str, Any, list[Problem], tuple,
                                                                       dict[str, str]]:
     """One source file made into (kind, key, record or None, problems, dependencies, body texts by name)."""
+    global _job
     assert _job is not None
     config, content_dir, md = _job
     kind, path, rel, key, data = source
@@ -114,7 +122,13 @@ def _make(source: tuple[str, str, str, str, bytes]) -> tuple[str, str, Any, list
     texts = bodies.Bodies()
     outer, bodies.current = bodies.current, texts
     try:
-        body = render_safely(md, document.body, config.raw_html)
+        try:
+            with _time_limit(config.markdown_timeout):
+                body = render_safely(md, document.body, config.raw_html)
+        except _Overtime:
+            _job = (config, content_dir, make_markdown(config))  # never reuse an instance stopped midway
+            body = ("", f"{OVERTIME} {config.markdown_timeout:g} s; not rendered (look for runaway brackets, "
+                        "emphasis or spaces; the limit is the markdown_timeout setting)", "")
         record = make_record(kind, config, document, PurePosixPath(rel), content_dir, body, found)
     finally:
         bodies.current = outer
@@ -126,6 +140,33 @@ def _make(source: tuple[str, str, str, str, bytes]) -> tuple[str, str, Any, list
         if isinstance(record, Article):
             record = with_face(record)
     return kind, key, record, found, dependencies, texts.held
+
+
+OVERTIME = "markdown rendering took longer than"
+
+
+class _Overtime(BaseException):
+    """Markdown ran past the time limit (a BaseException, so no `except Exception` on the way swallows it)."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise _Overtime in this thread after `seconds` (only in a process's main thread, where signals land;
+    Python-Markdown's slow cases are Python loops and regular expressions, which a signal interrupts)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def overtime(*_: object) -> None:
+        raise _Overtime
+
+    previous = signal.signal(signal.SIGALRM, overtime)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _identify(path: str, rel: str, cache: Cache | None) -> tuple[str, bytes | None]:

@@ -173,6 +173,6 @@ def _check_image_src(read: meta.Reader, node, image: Image, content_dir: Path) -
 def _body(document: meta.Document, body: tuple[str, str, str], problems: list[Problem]) -> tuple[str, int]:
     html, error, _ = body
     if error:
-        problems.append(Problem(document.path, document.body_line, 0, error))
+        problems.append(Problem(document.path, document.body_line, 1, error))
         return "", 0
     return html, len(re.findall(r"\w+", document.body))

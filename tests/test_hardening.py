@@ -1,0 +1,77 @@
+"""No single article can stall or crash a build: Markdown runs under a time limit, deep nesting is caught."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from broadsheet.errors import BuildError
+from broadsheet.pipeline import Options, build
+
+from .conftest import CONFIG, article, snapshot
+
+LIMIT = 1.5
+SLOW = {  # each takes Python-Markdown from tens of seconds to minutes
+    "brackets": "[" * 10000,
+    "links": "[a](" * 5000,
+    "emphasis": "*_" * 100_000,  # a 200 KB paragraph of emphasis marks
+    "fence": "```" + " " * 8000 + "\n",
+}
+DEEP = "".join("    " * depth + "- item\n" for depth in range(300))  # lists nested 300 deep
+
+
+def test_slow_or_deep_markdown_is_a_clear_error_within_the_limit_and_the_rest_is_still_reported(cli, make_site):
+    files = {f"content/articles/news/fine-{n}.md": article(f"Fine story {n}", body="Plain words.") for n in range(70)}
+    root = make_site(files, config=CONFIG + f"markdown_timeout = {LIMIT}\n")
+    assert cli("build", "--config", root / "pyproject.toml").code == 0
+    before = snapshot(root / "site")
+    files = {f"content/articles/news/{name}.md": article(name.title(), body=body) for name, body in SLOW.items()}
+    files["content/articles/news/deep.md"] = article("Deep", body=DEEP)
+    files["content/articles/news/undated.md"] = "---\ntitle: No date\n---\nText.\n"
+    for name, text in files.items():
+        (root / name).write_text(text)
+    started = time.monotonic()
+    run = cli("build", "--config", root / "pyproject.toml")  # 76 sources: the worker processes render them
+    elapsed = time.monotonic() - started
+    assert run.code == 1 and "Traceback" not in run.err
+    assert elapsed < LIMIT * len(SLOW) + 20  # each slow file costs the limit, not its minutes
+    for name in SLOW:
+        assert f"content/articles/news/{name}.md:5:1: error: markdown rendering took longer than {LIMIT:g} s; " \
+               "not rendered" in run.err, name
+    assert "content/articles/news/deep.md:5:1: error: markdown rendering failed: nesting too deep" in run.err
+    assert "content/articles/news/undated.md:1:1: error: missing required field 'date'" in run.err
+    assert run.lines[-1] == "Build failed: 6 errors; the output folder was not changed."
+    assert snapshot(root / "site") == before
+
+
+def test_the_limit_holds_for_a_build_on_another_thread_as_the_preview_runs_it(make_site):
+    root = make_site({"content/articles/news/slow.md": article("Slow", body=SLOW["brackets"])},
+                     config=CONFIG + f"markdown_timeout = {LIMIT}\n")
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            build(Options(config=root / "pyproject.toml"))
+            outcome.append(None)
+        except BuildError as exc:
+            outcome.append(exc)
+
+    started = time.monotonic()
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive() and time.monotonic() - started < LIMIT + 15
+    assert isinstance(outcome[0], BuildError)
+    assert "markdown rendering took longer than 1.5 s" in outcome[0].problems[0].message
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("0", "must be a number of seconds above 0 and at most 3600, got 0"),
+    ("'ten'", "expected a number, got text 'ten'"),
+])
+def test_the_markdown_timeout_setting_is_checked(cli, make_site, value, message):
+    root = make_site({"content/articles/news/a.md": article()}, config=CONFIG + f"markdown_timeout = {value}\n")
+    run = cli("build", "--config", root / "pyproject.toml")
+    assert run.code == 1 and f"pyproject.toml:7:1: error: setting 'markdown_timeout': {message}" in run.err
