@@ -42,6 +42,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted; the output folder was not changed.", file=sys.stderr)
         return 130
+    except OSError as exc:  # the disk or the system said no: one line, what and why
+        where = f"{display_path(Path(exc.filename))}: " if exc.filename else ""
+        print(f"broadsheet: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        _details(args)
+        return 1
+    except Exception as exc:  # noqa: BLE001 -- a bug of ours: say so in one line, never a bare traceback
+        print(f"broadsheet: error: internal error: {type(exc).__name__}: {exc} (run again with --verbose for "
+              "the details, and please report it)", file=sys.stderr)
+        _details(args)
+        return 1
+
+
+def _details(args: argparse.Namespace) -> None:
+    """The traceback of the exception being handled, with --verbose only."""
+    if getattr(args, "verbose", False):
+        traceback.print_exc()
 
 
 def _with_command(argv: list[str]) -> list[str]:

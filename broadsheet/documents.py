@@ -32,7 +32,7 @@ def make_record(kind: str, config: Config, document: meta.Document, rel: PurePos
         return _article(config, document, rel, content_dir, body, problems)
     if kind == "pages":
         return _page(document, rel, body, problems)
-    return _profile(document, rel, body, problems)
+    return _profile(document, rel, content_dir, body, problems)
 
 
 def _article(config: Config, document: meta.Document, rel: PurePosixPath, content_dir: Path,
@@ -109,13 +109,30 @@ def _page(document: meta.Document, rel: PurePosixPath, body: tuple[str, str, str
     return Page(document.path, title, description, slug, draft, lang, html)
 
 
-def _profile(document: meta.Document, rel: PurePosixPath, body: tuple[str, str, str],
+def _profile(document: meta.Document, rel: PurePosixPath, content_dir: Path, body: tuple[str, str, str],
              problems: list[Problem]) -> Profile | None:
     read = meta.Reader(document, PROFILE_KEYS, problems)
     name = read.text("name", required=True)
     html, _ = _body(document, body, problems)
     role, photo = read.text("role"), read.text("photo")
+    if photo and _src_problem(read, read.node("photo"), photo, content_dir, "photo"):
+        photo = ""
     return Profile(document.path, rel.stem, name, role, photo, html)
+
+
+def _src_problem(read: meta.Reader, node, src: str, content_dir: Path, what: str) -> bool:
+    """Report a picture address that is neither a file in content/ nor an http(s) URL (a `javascript:` or
+    `data:` address, a `//host` one), or a file that is not there; True when one was reported."""
+    if not is_local(src) and not src.startswith(("https://", "http://")) or src.startswith("//"):
+        read.report(node, f"{what} '{src}' must be a file in content/ or an http(s) URL")
+        return True
+    if is_local(src):
+        target = (content_dir / src.lstrip("/")).resolve()
+        if not target.is_relative_to(content_dir.resolve()) or not target.is_file():
+            read.report(node, f"{what} '{src}' not found in the content folder",
+                        "paths are relative to the content folder, e.g. /images/photo.jpg")
+            return True
+    return False
 
 
 def _slug(read: meta.Reader, fallback: str) -> str:
@@ -159,14 +176,9 @@ def _check_image_src(read: meta.Reader, node, image: Image, content_dir: Path) -
     if not image.alt:
         read.report(node, "image has no 'alt' text", "describe the picture for readers who cannot see it",
                     "warning")
-    if not is_local(image.src):
+    if not is_local(image.src) or _src_problem(read, node, image.src, content_dir, "image"):
         return image
-    target = (content_dir / image.src.lstrip("/")).resolve()
-    if not target.is_relative_to(content_dir.resolve()) or not target.is_file():
-        read.report(node, f"image '{image.src}' not found in the content folder",
-                    "paths are relative to the content folder, e.g. /images/photo.jpg")
-        return image
-    size = dimensions(target)
+    size = dimensions((content_dir / image.src.lstrip("/")).resolve())
     return replace(image, width=size[0], height=size[1]) if size else image
 
 

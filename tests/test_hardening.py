@@ -75,3 +75,44 @@ def test_the_markdown_timeout_setting_is_checked(cli, make_site, value, message)
     root = make_site({"content/articles/news/a.md": article()}, config=CONFIG + f"markdown_timeout = {value}\n")
     run = cli("build", "--config", root / "pyproject.toml")
     assert run.code == 1 and f"pyproject.toml:7:1: error: setting 'markdown_timeout': {message}" in run.err
+
+
+def test_an_unexpected_failure_is_one_line_and_verbose_shows_the_traceback(cli, make_site, monkeypatch):
+    from broadsheet import cli as command
+
+    root = make_site({"content/articles/news/a.md": article()})
+
+    def broken(args):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(command, "run_build", broken)
+    run = cli("build", "--config", root / "pyproject.toml")
+    assert run.code == 1 and run.lines == [
+        "broadsheet: error: internal error: ZeroDivisionError: division by zero (run again with --verbose for the "
+        "details, and please report it)"]
+    run = cli("build", "--verbose", "--config", root / "pyproject.toml")
+    assert run.code == 1 and "Traceback (most recent call last):" in run.err
+
+
+def test_a_refusal_from_the_system_is_one_line(cli, make_site, monkeypatch):
+    from broadsheet import cli as command
+
+    root = make_site({"content/articles/news/a.md": article()})
+
+    def refused(args):
+        raise PermissionError(13, "Permission denied", str(root / "site/index.html"))
+
+    monkeypatch.setattr(command, "run_build", refused)
+    run = cli("build", "--config", root / "pyproject.toml")
+    assert run.code == 1 and len(run.lines) == 1
+    assert run.lines[0].startswith("broadsheet: error: ")
+    assert run.lines[0].endswith("site/index.html: Permission denied")
+
+
+@pytest.mark.parametrize("photo", ["javascript:alert(1)", "//evil.example/x.png", "data:image/png;base64,AAAA",
+                                   "/images/missing.png"])
+def test_a_reporters_photo_must_be_a_file_of_the_site_or_an_http_url(cli, make_site, photo):
+    root = make_site({"content/articles/news/a.md": article(authors="[Ann Lee]"),
+                      "content/authors/ann-lee.md": f"---\nname: Ann Lee\nphoto: '{photo}'\n---\nBio.\n"})
+    run = cli("build", "--config", root / "pyproject.toml")
+    assert run.code == 1 and run.lines[0].startswith(f"content/authors/ann-lee.md:3:8: error: photo '{photo}' ")
