@@ -19,8 +19,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from livereload import Server
-from livereload.handlers import LiveReloadHandler
+from livereload.handlers import ForceReloadHandler, LiveReloadHandler, LiveReloadJSHandler
 from tornado.ioloop import IOLoop
+from tornado.web import HTTPError
 
 from .errors import BuildError, UsageError
 from .watch import watcher
@@ -63,6 +64,16 @@ class Preview:
     def _host_allowed(self, host: str) -> bool:
         name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
         return name in LOCAL_HOSTS or (self.host not in ("127.0.0.1", "localhost", "::1") and name == self.host)
+
+    def _guarded(self, prepare: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """A handler's prepare() that first refuses a request for another host (DNS rebinding)."""
+
+        def guarded(handler: Any) -> Any:
+            if not self._host_allowed(handler.request.host or ""):
+                raise HTTPError(403)
+            return prepare(handler)
+
+        return guarded
 
     def _origin_allowed(self, origin: str) -> bool:
         """The reload socket takes pages of this server only (no other site can listen in on drafts)."""
@@ -129,6 +140,9 @@ class Preview:
         _check_port(self.host, self.port)
         LiveReloadHandler.DEFAULT_RELOAD_TIME = 0  # Broadsheet debounces; never drop a reload
         LiveReloadHandler.check_origin = lambda _, origin: self._origin_allowed(origin)  # livereload allows any
+        for handler in (LiveReloadHandler, LiveReloadJSHandler):  # livereload's own routes check no Host
+            handler.prepare = self._guarded(handler.prepare)
+        ForceReloadHandler.get = _not_found  # any page anywhere could reload every open tab with it
         logging.getLogger("livereload").setLevel(logging.WARNING)
         logging.getLogger("tornado.access").setLevel(logging.ERROR)
         server = Server(app=self.app)
@@ -140,9 +154,15 @@ class Preview:
         watcher = threading.Thread(target=self.watch, name="broadsheet-watch", daemon=True)
         watcher.start()
         try:
-            server.serve(port=self.port, host=self.host, live_css=True, restart_delay=0)
+            # debug=False: livereload would otherwise turn on tornado's autoreload, which restarts the whole
+            # process when any imported Python file changes
+            server.serve(port=self.port, host=self.host, live_css=True, restart_delay=0, debug=False)
         finally:
             self.stopping.set()
+
+
+def _not_found(handler: Any) -> None:
+    raise HTTPError(404)
 
 
 def _respond(start_response: Callable, status: str, body: bytes, kind: str) -> list[bytes]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import signal
@@ -140,6 +141,49 @@ def server(tmp_path, request):
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)
+
+
+def raw_get(base: str, path: str, host: str) -> int:
+    """The status of a GET sent with the given Host header, the path exactly as written."""
+    port = int(base.split(":")[2].split("/")[0])
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.putrequest("GET", path, skip_host=True)
+    connection.putheader("Host", host)
+    connection.endheaders()
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+def test_livereloads_own_routes_refuse_other_hosts_and_the_forced_reload_is_gone(server):
+    _, base, _ = server
+    port = base.split(":")[2].split("/")[0]
+    assert raw_get(base, "/livereload.js", f"127.0.0.1:{port}") == 200
+    assert raw_get(base, "/livereload.js", f"localhost:{port}") == 200
+    for path in ("/livereload.js", "/livereload", "/newsroom/", "/newsroom/404.html"):
+        assert raw_get(base, path, f"evil.example:{port}") == 403, path  # a DNS-rebound page gets nothing
+    assert raw_get(base, "/forcereload", f"127.0.0.1:{port}") == 404  # no page anywhere can reload our tabs
+
+
+def test_the_reload_socket_refuses_pages_of_other_sites(server):
+    from tornado.httpclient import HTTPClientError, HTTPRequest
+    from tornado.ioloop import IOLoop
+    from tornado.websocket import websocket_connect
+
+    _, base, _ = server
+    port = base.split(":")[2].split("/")[0]
+
+    async def connect(origin: str) -> str:
+        request = HTTPRequest(f"ws://127.0.0.1:{port}/livereload", headers={"Origin": origin})
+        try:
+            socket = await websocket_connect(request)
+        except HTTPClientError as exc:
+            return str(exc.code)
+        socket.close()
+        return "open"
+
+    assert IOLoop.current().run_sync(lambda: connect(f"http://127.0.0.1:{port}")) == "open"
+    assert IOLoop.current().run_sync(lambda: connect("http://evil.example")) == "403"
 
 
 def test_ctrl_c_stops_cleanly(server):
