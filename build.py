@@ -3,7 +3,9 @@
 
 import sys
 
-from broadsheet.cli import main
-
 if __name__ == "__main__":
+    try:
+        from broadsheet.cli import main
+    except KeyboardInterrupt:  # Ctrl-C while Python is still starting: nothing was begun
+        sys.exit(130)
     sys.exit(main())

@@ -169,7 +169,8 @@ def run_build(args: argparse.Namespace) -> int:
     """`broadsheet build`."""
     bar = _ProgressBar() if sys.stderr.isatty() and not args.quiet else None
     try:
-        summary = build(options_from(args), progress=bar)
+        summary = build(options_from(args), progress=bar, on_wait=lambda: print(
+            "Waiting for another build of the same output folder to finish…", file=sys.stderr, flush=True))
     finally:
         if bar:
             bar.close()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import ctypes
 import multiprocessing
 import os
 import re
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -100,7 +102,7 @@ def _made(config: Config, content_dir: Path, sources: list[tuple[str, str, str, 
     forking = "fork" in multiprocessing.get_all_start_methods()
     try:
         if forking and (jobs > 1 and len(sources) >= PARALLEL_THRESHOLD or not limited):
-            with multiprocessing.get_context("fork").Pool(max(1, min(jobs, len(sources)))) as pool:
+            with multiprocessing.get_context("fork").Pool(max(1, min(jobs, len(sources))), start_worker) as pool:
                 yield from pool.imap(_make, sources, chunksize=max(1, min(64, len(sources) // (jobs * 8))))
         else:
             yield from map(_make, sources)
@@ -143,6 +145,23 @@ def _make(source: tuple[str, str, str, str, bytes]) -> tuple[str, str, Any, list
 
 
 OVERTIME = "markdown rendering took longer than"
+
+
+def start_worker() -> None:
+    """In a worker process: Ctrl-C is the build's to handle (it stops the workers), not each worker's; and
+    on Linux the worker dies with the build (a killed build leaves no worker writing into a closed pipe)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        parent = os.getppid()
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            return
+        if os.getppid() != parent:  # the build was gone before the request was made
+            os._exit(0)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 class _Overtime(BaseException):

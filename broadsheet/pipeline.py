@@ -19,7 +19,7 @@ from .content import load
 from .errors import BuildError, Problem, display_path, fail_if_errors
 from .model import make_site
 from .render import Output, make_environment, render
-from .write import check_output_folder, write
+from .write import check_output_folder, locked, write
 
 Progress = Callable[[int, int], None]
 
@@ -55,24 +55,25 @@ class Summary:
     timings: dict[str, int]
 
 
-def build(options: Options, progress: Progress | None = None) -> Summary:
-    """Build the site described by options into its output folder, atomically."""
+def build(options: Options, progress: Progress | None = None, on_wait: Callable[[], None] | None = None) -> Summary:
+    """Build the site described by options into its output folder, atomically (while another build of the
+    same folder runs, this one waits, after calling `on_wait`)."""
     started = perf_counter()
     config = load_config(options.config, {"base_url": options.base_url})
     content_dir, layouts, out = folders(config, options)
     check_output_folder(out, protected=(config.root, content_dir, layouts))
     cache_path = out.parent / f".{out.name}.cache"
-    if options.fresh:
-        forget(cache_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    cache = Cache(cache_path, config)
-    try:
-        with _fewer_collections():
-            return _build(options, config, content_dir, layouts, out, cache, progress, started)
-    finally:
-        if cache.used:  # the sources were read: keep what was learnt, even from a failed build
-            cache.save()
-        cache.close()
+    with locked(out, on_wait):
+        if options.fresh:
+            forget(cache_path)
+        cache = Cache(cache_path, config)
+        try:
+            with _fewer_collections():
+                return _build(options, config, content_dir, layouts, out, cache, progress, started)
+        finally:
+            if cache.used:  # the sources were read: keep what was learnt, even from a failed build
+                cache.save()
+            cache.close()
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
+from .content import start_worker
 from .errors import Problem, display_path
 from .model import FIXED_PAGES, Site, output_path
 from .signatures import Signer
@@ -194,7 +195,7 @@ def _rendered(env: jinja2.Environment, layouts: Path, pages: list, todo: list[in
     _job = (env, layouts, pages)  # the forked workers inherit it; nothing is pickled but the results
     chunks = [todo[i:i + 32] for i in range(0, len(todo), 32)]
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with multiprocessing.get_context("fork").Pool(jobs, start_worker) as pool:
             for results in pool.imap(_render_chunk, chunks):
                 yield from results
     finally:

@@ -45,6 +45,7 @@ def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problem
           incremental: bool = False, on_apply: Callable[[set[str] | None], None] | None = None,
           known: set[str] | None = None) -> int:
     """Write the site into out and return how many files were written; nothing changes unless all went well.
+    The caller holds the output folder's lock (see `locked`).
 
     A full build stages the whole site beside out and swaps it in at once. An incremental build (when out
     holds a previous build) stages only the files whose bytes changed, then moves each into place atomically
@@ -53,22 +54,21 @@ def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problem
     """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(out):
-        _remove_leftovers(out)
-        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-        previous = out if (out / MARKER).is_file() else None
-        try:
-            if previous and incremental:
-                return _update(stage, outputs, assets, previous, problems, on_apply, known)
-            count = _fill(stage, outputs, assets, previous)
-            fail_if_errors(problems)
-            (stage / MARKER).write_text("This folder is written by Broadsheet; it is replaced on every build.\n")
-            stage.chmod(0o755)
-            if on_apply:
-                on_apply(None)
-            _swap(stage, out)
-        finally:
-            shutil.rmtree(stage, ignore_errors=True)
+    _remove_leftovers(out)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    previous = out if (out / MARKER).is_file() else None
+    try:
+        if previous and incremental:
+            return _update(stage, outputs, assets, previous, problems, on_apply, known)
+        count = _fill(stage, outputs, assets, previous)
+        fail_if_errors(problems)
+        (stage / MARKER).write_text("This folder is written by Broadsheet; it is replaced on every build.\n")
+        stage.chmod(0o755)
+        if on_apply:
+            on_apply(None)
+        _swap(stage, out)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     return count
 
 
@@ -244,9 +244,16 @@ def _remove_leftovers(out: Path) -> None:
 
 
 @contextlib.contextmanager
-def _locked(out: Path) -> Iterator[None]:
-    """One build at a time writes to an output folder (a second one waits)."""
+def locked(out: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """One build at a time for an output folder, from reading its cache to writing its last file: a second
+    one waits (`on_wait` is called first, to say so)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
     with open(out.parent / f".{out.name}.lock", "w") as lock:
         if fcntl is not None:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if on_wait:
+                    on_wait()
+                fcntl.flock(lock, fcntl.LOCK_EX)
         yield

@@ -1,0 +1,88 @@
+"""A build killed at any moment leaves the previous site or the new one, never a mix; builds take turns."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import PROJECT, snapshot
+
+MOMENTS = 20
+# CI kills a 150-article build; `BROADSHEET_KILL_ARTICLES=2000 pytest tests/test_kill.py` a large one (minutes)
+ARTICLES = int(os.environ.get("BROADSHEET_KILL_ARTICLES", "150"))
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """A site from the benchmark's generator, its layouts, and a finished build in site/."""
+    root = tmp_path_factory.mktemp("kill")
+    spec = importlib.util.spec_from_file_location("corpus", PROJECT / "bench/corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.write(root, ARTICLES)
+    shutil.copytree(PROJECT / "layouts", root / "layouts")
+    assert run_build(root).returncode == 0
+    return root
+
+
+def command(root: Path, *flags: str) -> list[str]:
+    return [sys.executable, str(PROJECT / "build.py"), "build", "--config", str(root / "pyproject.toml"), *flags]
+
+
+def run_build(root: Path, *flags: str) -> subprocess.CompletedProcess:
+    return subprocess.run(command(root, *flags), capture_output=True, text=True, timeout=300)
+
+
+def test_a_full_build_killed_at_any_moment_leaves_the_old_site_or_the_new_one(corpus):
+    old = snapshot(corpus / "site")
+    shutil.copytree(corpus / "site", corpus / "old-copy")
+    footer = corpus / "layouts/partials/footer.html"
+    footer.write_text(footer.read_text() + "\n<!-- new edition -->\n")  # every page changes
+    started = time.monotonic()
+    assert run_build(corpus, "--fresh", "--out", str(corpus / "reference")).returncode == 0
+    duration = time.monotonic() - started
+    new = snapshot(corpus / "reference")
+    assert new != old
+    outcomes = []
+    for moment in range(MOMENTS):
+        process = subprocess.Popen(command(corpus, "--fresh"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   text=True, start_new_session=True)
+        time.sleep(duration * (moment + 0.5) / MOMENTS)
+        # Ctrl-C reaches the whole process group (the build and its workers); a kill only the build
+        os.killpg(process.pid, signal.SIGINT) if moment % 2 == 0 else process.send_signal(signal.SIGKILL)
+        _, err = process.communicate(timeout=60)
+        assert "Traceback" not in err
+        now = snapshot(corpus / "site")
+        assert now in (old, new), f"a mix after a kill at moment {moment}"
+        outcomes.append("new" if now == new else "old")
+        if now == new:  # start the next attempt from the old site again (and a cache that knows nothing)
+            shutil.rmtree(corpus / "site")
+            shutil.copytree(corpus / "old-copy", corpus / "site")
+            (corpus / ".site.cache").unlink(missing_ok=True)
+    assert "old" in outcomes  # the kills did land mid-build
+    assert run_build(corpus).returncode == 0  # the next build finishes the job and clears what was left
+    assert snapshot(corpus / "site") == new
+    for _ in range(100):
+        if not list(corpus.glob(".site.tmp-*")) and not list(corpus.glob(".site.old-*")):
+            break
+        time.sleep(0.1)
+    assert not list(corpus.glob(".site.tmp-*")) and not list(corpus.glob(".site.old-*"))
+
+
+def test_two_builds_at_once_take_turns(corpus):
+    first = subprocess.Popen(command(corpus, "--fresh"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    second = subprocess.Popen(command(corpus, "--fresh"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    results = [process.communicate(timeout=300) for process in (first, second)]
+    assert first.returncode == 0 and second.returncode == 0, results
+    said = [err for _, err in results]  # one of them, and only one, had to wait
+    assert sum("Waiting for another build of the same output folder to finish" in err for err in said) == 1
+    assert run_build(corpus, "--fresh", "--out", str(corpus / "alone")).returncode == 0
+    assert snapshot(corpus / "site") == snapshot(corpus / "alone")
