@@ -186,6 +186,69 @@ def test_the_reload_socket_refuses_pages_of_other_sites(server):
     assert IOLoop.current().run_sync(lambda: connect("http://evil.example")) == "403"
 
 
+def raw_response(base: str, path: str) -> tuple[int, bytes]:
+    """Status and body of a GET whose path goes on the wire exactly as written (no client-side cleaning)."""
+    port = int(base.split(":")[2].split("/")[0])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+                           .encode("latin-1"))
+        data = b""
+        while chunk := connection.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+@pytest.mark.parametrize("path", [
+    "/newsroom/../../secret.txt", "/newsroom/%2e%2e/%2e%2e/secret.txt", "/newsroom/..%2f..%2fsecret.txt",
+    "/newsroom/..%5c..%5csecret.txt", "/newsroom/%252e%252e/%252e%252e/secret.txt", "//secret.txt",
+    "/newsroom//../../secret.txt", "/newsroom/../site-drafts/draft.html", "/newsroom/out-link",
+    "/newsroom/%2E%2E%2F%2E%2E%2Fsecret.txt"])
+def test_no_request_path_reaches_a_file_outside_the_site(server, path):
+    root, base, _ = server
+    (root / "secret.txt").write_text("TOP SECRET")
+    drafts = root / ".preview/site-drafts"  # a sibling whose name starts with the site folder's
+    drafts.mkdir(parents=True, exist_ok=True)
+    (drafts / "draft.html").write_text("TOP SECRET")
+    link = root / ".preview/site/out-link"
+    if not link.is_symlink():
+        link.symlink_to(root / "secret.txt")
+    status, body = raw_response(base, path)
+    assert status in (400, 403, 404) and b"TOP SECRET" not in body, (path, status)
+
+
+def test_requests_are_answered_during_a_slow_rebuild_even_a_flood(server):
+    root, base, _ = server
+    config = root / "pyproject.toml"
+    config.write_text(config.read_text().replace("[tool.broadsheet]", "[tool.broadsheet]\nmarkdown_timeout = 4", 1))
+    time.sleep(1.5)  # the settings change is built
+    story = root / ARTICLE
+    story.write_text(story.read_text() + "\n" + "[" * 10000 + "\n")  # a rebuild that takes the full 4 s
+    time.sleep(0.5)
+    started = time.monotonic()
+    assert urllib.request.urlopen(base + "search/", timeout=3).status == 200
+    assert time.monotonic() - started < 1  # answered while the rebuild runs, not after it
+    failures: list[str] = []
+
+    def client(number: int) -> None:
+        for request in range(100):
+            path = ["", "search/", "404.html", "static/css/site.css", "no-such-page/"][request % 5]
+            try:
+                urllib.request.urlopen(base + path, timeout=10).read()
+            except urllib.error.HTTPError as exc:
+                if exc.code not in (404, 500):  # the missing page; the build-error page once it fails
+                    failures.append(f"{path}: {exc.code}")
+            except OSError as exc:
+                failures.append(f"{path}: {exc}")
+
+    clients = [threading.Thread(target=client, args=(n,)) for n in range(20)]
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join(timeout=120)
+    assert not failures, failures[:5]
+
+
 def test_ctrl_c_stops_cleanly(server):
     _, _, process = server
     process.send_signal(signal.SIGINT)
