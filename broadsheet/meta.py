@@ -104,6 +104,8 @@ def _refuse_events(path: str, text: str, problems: list[Problem]) -> bool:
         line, col = event.start_mark.line + 2, event.start_mark.column + 1
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             found.append(Problem(path, line, col, "YAML anchors/aliases are not allowed in front matter"))
+        elif isinstance(event, yaml.ScalarEvent) and event.value == "<<" and not event.style:  # plain: a merge
+            found.append(Problem(path, line, col, "YAML merge keys (<<) are not allowed in front matter"))
         tag = getattr(event, "tag", None)
         if tag and tag not in _STANDARD_TAGS and tag != "!":
             found.append(Problem(path, line, col, f"YAML tag '{tag}' is not allowed in front matter"))

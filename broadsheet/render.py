@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
+from jinja2 import nodes
 
 from .content import start_worker
 from .errors import Problem, display_path
@@ -131,6 +132,23 @@ def _compile_all(env: jinja2.Environment, layouts: Path, problems: list[Problem]
         except jinja2.TemplateSyntaxError as exc:
             shown = display_path(layouts / name, layouts.parent)
             problems.append(Problem(shown, exc.lineno or 0, 0, exc.message or "syntax error"))
+            continue
+        _check_references(env, name, names, layouts, problems)
+
+
+def _check_references(env: jinja2.Environment, name: str, names: list[str], layouts: Path,
+                      problems: list[Problem]) -> None:
+    """A layout that extends, includes or imports a layout by a name that is not there is an error before
+    any page is rendered (else it would surface only on the first page that uses it, or never)."""
+    source = env.loader.get_source(env, name)[0] if env.loader else ""
+    for node in env.parse(source).find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
+        if isinstance(node, nodes.Include) and node.ignore_missing:
+            continue
+        targets = node.template.items if isinstance(node.template, (nodes.List, nodes.Tuple)) else [node.template]
+        for target in targets:
+            if isinstance(target, nodes.Const) and isinstance(target.value, str) and target.value not in names:
+                problems.append(Problem(display_path(layouts / name, layouts.parent), node.lineno, 0,
+                                        f"template '{target.value}' not found"))
 
 
 def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Problem],

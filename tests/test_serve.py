@@ -131,12 +131,14 @@ def server(tmp_path, request):
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "BROADSHEET_WATCH": getattr(request, "param", "auto")})
     base = f"http://127.0.0.1:{port}/newsroom/"
-    for _ in range(100):
+    for _ in range(600):  # the first build comes first; a loaded machine may take a while
         try:
             urllib.request.urlopen(base, timeout=1)
             break
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.1)
+    else:
+        pytest.fail("the preview server did not come up within a minute")
     yield tmp_path, base, process
     if process.poll() is None:
         process.send_signal(signal.SIGINT)

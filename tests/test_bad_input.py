@@ -1,0 +1,128 @@
+"""Every numbered bad-input behaviour (../shared/research/bad-input.md, B1-B30), through the command line.
+
+Each case adds bad files to a site that built before, then asserts the exact outcome: exit 1, the one-line
+`path:line:col: error: message`, no traceback, the previous site/ byte for byte, and content/ untouched.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from .conftest import snapshot, write_files
+
+A = "content/articles/news/post.md"
+P = "content/articles/news/post.md"
+
+
+def fm(*lines: str, body: str = "Body text.\n") -> str:
+    return "---\n" + "\n".join(lines) + "\n---\n" + body
+
+
+LAUGHS = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'] + [
+    f"{x}: &{x} [{', '.join([f'*{y}'] * 9)}]" for y, x in zip("abcde", "bcdef", strict=True)]
+
+CASES = [  # (behaviour, files, the first line the build prints)
+    ("B1 unclosed quote", {A: fm('title: "open', "date: 2024-01-01")},
+     f"{P}:4:1: error: front matter: found unexpected end of stream (while scanning a quoted scalar at 2:8)"),
+    ("B2 tab indentation", {A: fm("title: T", "date: 2024-01-01", "tags:", "\t- a")},
+     f"{P}:5:1: error: tabs are not allowed for indentation in front matter (indent with spaces)"),
+    ("B3 duplicate key", {A: fm("title: One", "date: 2024-01-01", "title: Two")},
+     f"{P}:4:1: error: duplicate key 'title' (first set on line 2)"),
+    ("B4 list front matter", {A: fm("- title", "- date")},
+     f"{P}:2:1: error: front matter must be a mapping (key: value), got list"),
+    ("B4 scalar front matter", {A: fm("just words")},
+     f"{P}:2:1: error: front matter must be a mapping (key: value), got a single value"),
+    ("B5 never closed", {A: "---\ntitle: T\ndate: 2024-01-01\n\nA body and no closing line.\n"},
+     f"{P}:1:1: error: front matter opened here is never closed (add a '---' line after the last setting)"),
+    ("B6 a leading rule, not front matter", {A: "---\n\nSome text after a rule.\n\n---\n\nMore text.\n"},
+     f"{P}:3:1: error: front matter must be a mapping (key: value), got a single value"),
+    ("B8 lone CR line ends keep line numbers", {A: "---\rtitle: T\rdate: 2024-02-30\r---\rBody.\r"},
+     f"{P}:3:7: error: invalid date '2024-02-30': day is out of range for month"),
+    ("B9 empty file", {A: ""}, f"{P}:1:1: error: file is empty (give it front matter with a title)"),
+    ("B10 not UTF-8", {A: b"---\ntitle: caf\xe9\ndate: 2024-01-01\n---\nBody.\n"},
+     f"{P}:2:11: error: file is not valid UTF-8 (byte 0xE9 at offset 14) (save it as UTF-8)"),
+    ("B11 file over 5 MB", {A: fm("title: T", "date: 2024-01-01", body="x" * (5 * 1024 * 1024 + 10))},
+     f"{P}: error: file is larger than the 5 MB limit (5.0 MB)"),
+    ("B11 front matter over 64 KB", {A: fm("title: T", "date: 2024-01-01", "description: " + "y" * 66_000)},
+     f"{P}:1:1: error: front matter is larger than 64 KB"),
+    ("B12 deep nesting", {A: fm("title: T", "date: 2024-01-01", "x: " + "[" * 2000 + "]" * 2000)},
+     f"{P}:4:1003: error: front matter: exceeded maximum nesting depth (while increasing flow level at 4:1003)"),
+    ("B13 anchor", {A: fm("title: &t T", "date: 2024-01-01")},
+     f"{P}:2:8: error: YAML anchors/aliases are not allowed in front matter"),
+    ("B13 alias", {A: fm("title: T", "date: 2024-01-01", "description: *t")},
+     f"{P}:4:14: error: YAML anchors/aliases are not allowed in front matter"),
+    ("B13 merge key", {A: fm("title: T", "date: 2024-01-01", "image:", "  <<: {src: a}")},
+     f"{P}:5:3: error: YAML merge keys (<<) are not allowed in front matter"),
+    ("B13 billion laughs", {A: fm(*LAUGHS, "title: T", "date: 2024-01-01")},
+     f"{P}:2:4: error: YAML anchors/aliases are not allowed in front matter"),
+    ("B14 python tag", {A: fm("title: !!python/object/apply:os.system ['touch PWNED']", "date: 2024-01-01")},
+     f"{P}:2:8: error: YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed in front matter"),
+    ("B14 custom tag", {A: fm("title: !shout T", "date: 2024-01-01")},
+     f"{P}:2:8: error: YAML tag '!shout' is not allowed in front matter"),
+    ("B15 a key that is a number", {A: fm("title: T", "date: 2024-01-01", "1: one")},
+     f"{P}:4:1: error: front matter key '1' must be text"),
+    ("B16 impossible month", {A: fm("title: T", "date: 2022-13-01")},
+     f"{P}:3:7: error: invalid date '2022-13-01': month must be in 1..12"),
+    ("B16 words for a date", {A: fm("title: T", "date: next tuesday")},
+     f"{P}:3:7: error: invalid date 'next tuesday': use YYYY-MM-DD or YYYY-MM-DD HH:MM"),
+    ("B19 missing title", {A: fm("date: 2024-01-01")}, f"{P}:1:1: error: missing required field 'title'"),
+    ("B23 template syntax error", {"layouts/partials/footer.html": "<footer>{{ site.title }</footer>\n"},
+     "layouts/partials/footer.html:1: error: unexpected '}'"),
+    ("B24 undefined variable", {"layouts/partials/footer.html": "<footer>{{ page.subtitle }}</footer>\n"},
+     "layouts/partials/footer.html:1: error: 'page' is undefined (while rendering the home page)"),
+    ("B25 missing extends target", {"layouts/page.html": "{% extends 'nowhere.html' %}\n"},
+     "layouts/page.html:1: error: template 'nowhere.html' not found"),
+    ("B26 slug climbing out", {A: fm("title: T", "date: 2024-01-01", "slug: ../../etc/x")},
+     f"{P}:4:7: error: invalid slug '../../etc/x': use letters, digits and hyphens only"),
+    ("B27 empty slug", {A: fm('title: "!!!"', "date: 2024-01-01")},
+     f"{P}:2:8: error: the slug is empty; set 'slug:' to a few words in letters or digits (set 'slug:' explicitly)"),
+    ("B28 reserved Windows name", {A: fm("title: T", "date: 2024-01-01", "slug: nul")},
+     f"{P}:4:7: error: invalid slug 'nul': a reserved or invalid file name on Windows"),
+    ("B28 trailing dot", {A: fm("title: T", "date: 2024-01-01", "slug: 'abc.'")},
+     f"{P}:4:7: error: invalid slug 'abc.': a reserved or invalid file name on Windows"),
+    ("B29 slug over 200 bytes", {A: fm("title: T", "date: 2024-01-01", "slug: " + "a" * 260)},
+     f"{P}:4:7: error: invalid slug '{'a' * 40}…': longer than 200 bytes"),
+    ("B30 slugs differing in case", {A: fm("title: T", "date: 2024-01-01", "slug: same"),
+                                     "content/articles/news/other.md": fm("title: U", "date: 2024-01-02",
+                                                                          "slug: SAME")},
+     f"{P}: error: writes the same output file 2024/01/same/index.html as content/articles/news/other.md "
+     "(give one of them another slug)"),
+    ("B30 a page named like an index", {"content/pages/tags.md": fm("title: Tags")},
+     "content/pages/tags.md: error: writes the same output file tags/index.html as the tag index "
+     "(give one of them another slug)"),
+]
+
+
+@pytest.fixture
+def built(make_site):
+    root = make_site({"content/articles/news/good.md": fm("title: Good", "date: 2024-01-05")})
+    return root
+
+
+@pytest.mark.parametrize(("behaviour", "files", "first"), CASES, ids=[case[0] for case in CASES])
+def test_bad_input_is_one_located_line_and_nothing_is_lost(cli, built, behaviour, files, first):
+    root = built
+    assert cli("build", "--config", root / "pyproject.toml").code == 0
+    site = snapshot(root / "site")
+    write_files(root, files)
+    sources = snapshot(root / "content") | {f"layouts/{k}": v for k, v in snapshot(root / "layouts").items()}
+    started = time.monotonic()
+    run = cli("build", "--config", root / "pyproject.toml")
+    assert run.code == 1 and run.lines[0] == first, run.err
+    assert "Traceback" not in run.err and run.lines[-1].startswith("Build failed: ")
+    assert all(line.count("\n") == 0 for line in run.lines)
+    assert snapshot(root / "site") == site  # the previous site, byte for byte
+    assert snapshot(root / "content") | {f"layouts/{k}": v for k, v in snapshot(root / "layouts").items()} == sources
+    assert time.monotonic() - started < 30  # no input makes the build crawl (billion laughs, deep nesting)
+    assert not (root / "PWNED").exists() and not list(root.rglob("PWNED"))
+
+
+def test_python_frontmatters_reserved_keys_are_ordinary_unknown_keys(cli, built):
+    write_files(built, {A: fm("title: T", "date: 2024-01-01", "content: x", "handler: y")})
+    run = cli("build", "--config", built / "pyproject.toml")
+    assert run.code == 0 and "Traceback" not in run.err
+    assert [line for line in run.lines if "unknown front matter key" in line] == [
+        f"{P}:4:1: warning: unknown front matter key 'content' (it is ignored)",
+        f"{P}:5:1: warning: unknown front matter key 'handler' (it is ignored)"]
