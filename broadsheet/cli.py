@@ -167,6 +167,7 @@ def options_from(args: argparse.Namespace) -> Options:
 
 def run_build(args: argparse.Namespace) -> int:
     """`broadsheet build`."""
+    _say_trust(load_config(args.config, {"base_url": args.base_url}))
     bar = _ProgressBar() if sys.stderr.isatty() and not args.quiet else None
     try:
         summary = build(options_from(args), progress=bar, on_wait=lambda: print(
@@ -178,6 +179,13 @@ def run_build(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(describe(summary))
     return 0
+
+
+def _say_trust(config: Config) -> None:
+    """Said once as a build starts: a setting that lets article text run as code on the published site."""
+    if config.raw_html == "allow":
+        print(f"{config.file}: note: raw_html = \"allow\": HTML in articles is published as written, scripts "
+              "included; keep it only if everyone who writes in content/ is trusted", file=sys.stderr)
 
 
 def _add_site_flags(parser: argparse.ArgumentParser) -> None:
@@ -257,6 +265,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from .serve import Preview, describe_error
 
     config = load_config(args.config, {"base_url": args.base_url})
+    _say_trust(config)
     options = replace(options_from(args), out=args.out or config.root / ".preview" / "site")
 
     def rebuild() -> str:

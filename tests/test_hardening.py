@@ -116,3 +116,14 @@ def test_a_reporters_photo_must_be_a_file_of_the_site_or_an_http_url(cli, make_s
                       "content/authors/ann-lee.md": f"---\nname: Ann Lee\nphoto: '{photo}'\n---\nBio.\n"})
     run = cli("build", "--config", root / "pyproject.toml")
     assert run.code == 1 and run.lines[0].startswith(f"content/authors/ann-lee.md:3:8: error: photo '{photo}' ")
+
+
+def test_allowing_raw_html_is_said_once_as_the_build_starts(cli, make_site):
+    root = make_site({"content/articles/news/a.md": article()}, config=CONFIG + 'raw_html = "allow"\n')
+    run = cli("build", "--config", root / "pyproject.toml")
+    notes = [line for line in run.lines if 'raw_html = "allow"' in line]
+    assert run.code == 0 and len(notes) == 1 and run.lines[0] == notes[0]
+    assert notes[0].endswith(': note: raw_html = "allow": HTML in articles is published as written, scripts '
+                             "included; keep it only if everyone who writes in content/ is trusted")
+    root = make_site({"content/articles/news/a.md": article()})
+    assert not any("raw_html" in line for line in cli("build", "--config", root / "pyproject.toml").lines)
