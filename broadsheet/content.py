@@ -130,7 +130,7 @@ def _make(source: tuple[str, str, str, str, bytes]) -> tuple[str, str, Any, list
         except _Overtime:
             _job = (config, content_dir, make_markdown(config))  # never reuse an instance stopped midway
             body = ("", f"{OVERTIME} {config.markdown_timeout:g} s; not rendered (look for runaway brackets, "
-                        "emphasis or spaces; the limit is the markdown_timeout setting)", "")
+                        "emphasis or spaces; the limit is the markdown_timeout setting)", "", ())
         record = make_record(kind, config, document, PurePosixPath(rel), content_dir, body, found)
     finally:
         bodies.current = outer

@@ -26,7 +26,7 @@ PROFILE_KEYS = ("name", "role", "photo", "description")
 
 
 def make_record(kind: str, config: Config, document: meta.Document, rel: PurePosixPath, content_dir: Path,
-            body: tuple[str, str, str], problems: list[Problem]):
+            body: tuple, problems: list[Problem]):
     """The record a document makes, by the folder it is in."""
     if kind == "articles":
         return _article(config, document, rel, content_dir, body, problems)
@@ -36,7 +36,7 @@ def make_record(kind: str, config: Config, document: meta.Document, rel: PurePos
 
 
 def _article(config: Config, document: meta.Document, rel: PurePosixPath, content_dir: Path,
-             body: tuple[str, str, str], problems: list[Problem]) -> Article | None:
+             body: tuple, problems: list[Problem]) -> Article | None:
     read = meta.Reader(document, ARTICLE_KEYS, problems)
     title = read.text("title", required=True)
     date = read.moment("date", config, required=True)
@@ -70,6 +70,16 @@ def permalink(config: Config, date: datetime, slug: str, section: str) -> str:
                                    day=f"{local.day:02d}", slug=slug, section=section)
 
 
+def _first(document: meta.Document, what: str) -> tuple[int, int]:
+    """Where a removed item first appears in the Markdown (its line in the file), else the body's start."""
+    needle = what.rstrip(">").lower()
+    for number, line in enumerate(document.body.split("\n")):
+        at = line.lower().find(needle)
+        if at >= 0:
+            return document.body_line + number, at + 1
+    return document.body_line, 1
+
+
 def _corrections(read: meta.Reader, config: Config) -> tuple[Correction, ...]:
     node = read.node("corrections")
     if node is None:
@@ -99,7 +109,7 @@ def summarise(html: str) -> str:
     return text[:SUMMARY_CHARACTERS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
-def _page(document: meta.Document, rel: PurePosixPath, body: tuple[str, str, str],
+def _page(document: meta.Document, rel: PurePosixPath, body: tuple,
           problems: list[Problem]) -> Page | None:
     read = meta.Reader(document, PAGE_KEYS, problems)
     title = read.text("title", required=True)
@@ -109,7 +119,7 @@ def _page(document: meta.Document, rel: PurePosixPath, body: tuple[str, str, str
     return Page(document.path, title, description, slug, draft, lang, html)
 
 
-def _profile(document: meta.Document, rel: PurePosixPath, content_dir: Path, body: tuple[str, str, str],
+def _profile(document: meta.Document, rel: PurePosixPath, content_dir: Path, body: tuple,
              problems: list[Problem]) -> Profile | None:
     read = meta.Reader(document, PROFILE_KEYS, problems)
     name = read.text("name", required=True)
@@ -182,8 +192,13 @@ def _check_image_src(read: meta.Reader, node, image: Image, content_dir: Path) -
     return replace(image, width=size[0], height=size[1]) if size else image
 
 
-def _body(document: meta.Document, body: tuple[str, str, str], problems: list[Problem]) -> tuple[str, int]:
-    html, error, _ = body
+def _body(document: meta.Document, body: tuple, problems: list[Problem]) -> tuple[str, int]:
+    html, error = body[0], body[1]
+    for what in body[3] if len(body) > 3 else ():
+        line, col = _first(document, what)
+        problems.append(Problem(document.path, line, col, f"removed {what} from the article (raw_html = "
+                                "\"sanitize\" publishes no scripts, event handlers or unsafe links)",
+                                severity="warning"))
     if error:
         problems.append(Problem(document.path, document.body_line, 1, error))
         return "", 0

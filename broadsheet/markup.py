@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as etree  # noqa: N813 (Python-Markdown's own name)
 
@@ -54,26 +55,54 @@ def make_markdown(config: Config) -> Markdown:
 PARALLEL_THRESHOLD = 64  # fewer sources than this are made in the build's own process
 
 
-def render_safely(md: Markdown, source: str, raw_html: str) -> tuple[str, str, str]:
-    """(html, '', search terms) or ('', the reason rendering failed, ''): Python-Markdown raises anything
-    on odd input."""
+def render_safely(md: Markdown, source: str, raw_html: str) -> tuple[str, str, str, tuple[str, ...]]:
+    """(html, '', search terms, what the raw_html policy removed) or ('', the reason rendering failed, '',
+    ()): Python-Markdown raises anything on odd input."""
     try:
-        html = to_html(md, source, raw_html)
+        removed: list[str] = []
+        html = to_html(md, source, raw_html, removed)
     except RecursionError:
-        return "", "markdown rendering failed: nesting too deep", ""
+        return "", "markdown rendering failed: nesting too deep", "", ()
     except Exception as exc:  # noqa: BLE001
-        return "", f"markdown rendering failed: {type(exc).__name__}: {exc}", ""
-    return html, "", " ".join(sorted(set(words(html))))
+        return "", f"markdown rendering failed: {type(exc).__name__}: {exc}", "", ()
+    return html, "", " ".join(sorted(set(words(html)))), tuple(removed)
 
 
-def to_html(md: Markdown, source: str, raw_html: str) -> str:
-    """Render one Markdown body under the site's raw_html policy."""
+URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+
+
+def to_html(md: Markdown, source: str, raw_html: str, removed: list[str] | None = None) -> str:
+    """Render one Markdown body under the site's raw_html policy; what the sanitiser takes out is described
+    in `removed` (each kind once: `<script>`, `onerror=`, `javascript:`)."""
     html = md.reset().convert(source)
     if raw_html == "allow":
         return html
-    return nh3.clean(html, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES,
-                     url_schemes={"http", "https", "mailto", "tel"},
+    if removed is not None:
+        finder = _Unsafe()
+        finder.feed(html)
+        removed.extend(dict.fromkeys(finder.found))
+    return nh3.clean(html, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
                      filter_style_properties={"text-align"}, link_rel=None)
+
+
+class _Unsafe(HTMLParser):
+    """What in a body the sanitiser will remove as unsafe: elements off the allow-list, event handlers, and
+    addresses with a scheme other than http, https, mailto and tel."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _ALLOWED_TAGS:
+            self.found.append(f"<{tag}>")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(f"{name}=")
+            elif name in _URL_ATTRIBUTES and value:
+                scheme = urlsplit(value.strip()).scheme.lower()
+                if scheme and scheme not in URL_SCHEMES:
+                    self.found.append(f"{scheme}:")
 
 
 class _BasePath(Extension):

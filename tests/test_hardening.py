@@ -127,3 +127,20 @@ def test_allowing_raw_html_is_said_once_as_the_build_starts(cli, make_site):
                              "included; keep it only if everyone who writes in content/ is trusted")
     root = make_site({"content/articles/news/a.md": article()})
     assert not any("raw_html" in line for line in cli("build", "--config", root / "pyproject.toml").lines)
+
+
+def test_what_the_sanitiser_removes_is_a_warning_at_its_line(cli, make_site):
+    body = ("A paragraph.\n\n<script>alert(1)</script>\n\nA [link](javascript:alert(2)) and "
+            '<img src="x.png" onerror="alert(3)" alt="">.\n\n<iframe src="https://tracker.example/"></iframe>\n')
+    root = make_site({"content/articles/news/a.md": article("Story", body=body)})
+    run = cli("build", "--config", root / "pyproject.toml")
+    assert run.code == 0
+    where = "content/articles/news/a.md"
+    note = '(raw_html = "sanitize" publishes no scripts, event handlers or unsafe links)'
+    assert [line for line in run.lines if "removed" in line] == [
+        f"{where}:7:1: warning: removed <script> from the article {note}",
+        f"{where}:9:10: warning: removed javascript: from the article {note}",
+        f"{where}:9:52: warning: removed onerror= from the article {note}",
+        f"{where}:11:1: warning: removed <iframe> from the article {note}"]
+    page = (root / "site/2024/03/story/index.html").read_text()
+    assert "alert(" not in page and "tracker.example" not in page
