@@ -144,3 +144,34 @@ def test_what_the_sanitiser_removes_is_a_warning_at_its_line(cli, make_site):
         f"{where}:11:1: warning: removed <iframe> from the article {note}"]
     page = (root / "site/2024/03/story/index.html").read_text()
     assert "alert(" not in page and "tracker.example" not in page
+
+
+def test_a_failed_swap_leaves_the_old_site_and_says_why_in_one_line(cli, make_site, monkeypatch):
+    import errno
+    import os
+
+    from broadsheet import write
+
+    root = make_site({"content/articles/news/a.md": article()})
+    assert cli("build", "--config", root / "pyproject.toml").code == 0
+    before = snapshot(root / "site")
+    rename = os.rename
+
+    def failing(source, target, *args, **kwargs):
+        if ".site.tmp-" in str(source):  # putting the new site in place: as across devices
+            raise OSError(errno.EXDEV, os.strerror(errno.EXDEV), str(source), str(target))
+        return rename(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(write, "_exchange", lambda a, b: False)  # the two-rename path, as on macOS
+    monkeypatch.setattr(os, "rename", failing)
+    run = cli("build", "--fresh", "--config", root / "pyproject.toml")
+    monkeypatch.undo()
+    assert run.code == 1 and len(run.lines) == 1 and "Traceback" not in run.err
+    assert run.lines[0].startswith("broadsheet: error: ") and "Invalid cross-device link" in run.lines[0]
+    assert snapshot(root / "site") == before
+    assert cli("build", "--config", root / "pyproject.toml").code == 0  # and the next build cleans up
+    for _ in range(100):
+        if not list(root.glob(".site.tmp-*")) and not list(root.glob(".site.old-*")):
+            break
+        time.sleep(0.05)
+    assert not list(root.glob(".site.tmp-*")) and not list(root.glob(".site.old-*"))
