@@ -110,17 +110,26 @@ class Preview:
         changes = watcher(self.sources)
         try:
             while not self.stopping.is_set():
-                changed = changes.changes(POLL_SECONDS)
-                if not changed:
-                    continue
-                while not self.stopping.is_set():  # a save is often several writes and a rename
-                    more = changes.changes(changes.settle)
-                    if not more:
-                        break
-                    changed |= more
-                self._rebuild([Path(path) for path in sorted(changed)])
+                try:
+                    self._watch_once(changes)
+                except Exception as exc:  # noqa: BLE001 -- the preview must outlive anything one save does
+                    print(f"broadsheet: error while watching for saves: {type(exc).__name__}: {exc}; "
+                          "still watching", file=sys.stderr, flush=True)
+                    self.stopping.wait(POLL_SECONDS)
         finally:
             changes.close()
+
+    def _watch_once(self, changes: Any) -> None:
+        """Wait for a change; once a burst of them settles, rebuild and tell the browser."""
+        changed = changes.changes(POLL_SECONDS)
+        if not changed:
+            return
+        while not self.stopping.is_set():  # a save is often several writes and a rename
+            more = changes.changes(changes.settle)
+            if not more:
+                break
+            changed |= more
+        self._rebuild([Path(path) for path in sorted(changed)])
 
     def _rebuild(self, changed: list[Path]) -> None:
         error = self.rebuild()

@@ -311,3 +311,38 @@ def test_css_changes_apply_without_a_page_reload(browser, server):
     assert page.evaluate("window.__still_here === true")
     page.close()
 
+
+
+def test_a_failure_while_watching_is_said_and_watching_goes_on(tmp_path, monkeypatch, capsys):
+    from broadsheet import serve
+
+    class Flaky:
+        settle = 0.01
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def changes(self, timeout: float) -> set[str]:
+            self.calls += 1
+            time.sleep(0.01)
+            if self.calls == 1:
+                raise OSError(28, "No space left on device")
+            return {"content/a.md"} if self.calls == 2 else set()
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(serve, "watcher", lambda sources: Flaky())
+    builds: list[int] = []
+    preview = Preview(tmp_path / "site", "/", lambda: builds.append(1) or "", [tmp_path], "127.0.0.1", 8000)
+    thread = threading.Thread(target=preview.watch, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if builds:
+            break
+        time.sleep(0.05)
+    preview.stopping.set()
+    thread.join(timeout=5)
+    assert builds == [1]  # the save after the failure was still built
+    assert "broadsheet: error while watching for saves: OSError: [Errno 28] No space left on device; still watching" \
+        in capsys.readouterr().err
