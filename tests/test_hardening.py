@@ -175,3 +175,15 @@ def test_a_failed_swap_leaves_the_old_site_and_says_why_in_one_line(cli, make_si
             break
         time.sleep(0.05)
     assert not list(root.glob(".site.tmp-*")) and not list(root.glob(".site.old-*"))
+
+
+def test_dates_of_every_kind_sort_together_in_the_sites_timezone(cli, make_site):
+    root = make_site({"content/articles/news/a.md": article("Date only", "2024-01-01"),
+                      "content/articles/news/b.md": article("Local time", "2024-01-01 10:00"),
+                      "content/articles/news/c.md": article("With offset", "2024-01-01T09:00:00+02:00"),
+                      "content/articles/news/d.md": article("Quoted", '"2024-01-02"')})
+    run = cli("build", "--config", root / "pyproject.toml")
+    assert run.code == 0 and "Traceback" not in run.err
+    sitemap = (root / "site/sitemap.xml").read_text()  # every article, newest first
+    slugs = ["2024/01/quoted/", "2024/01/local-time/", "2024/01/with-offset/", "2024/01/date-only/"]
+    assert sorted(slugs, key=sitemap.index) == slugs  # 2 Jan 00:00, then 1 Jan 10:00, 07:00 and 00:00 UTC
