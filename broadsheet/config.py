@@ -34,6 +34,7 @@ class Config:
     home_per_section: int = 4
     raw_html: str = "sanitize"
     markdown_timeout: float = 10.0
+    embed_hosts: tuple[str, ...] = ()
     copyright: str = ""
     default_author: str = ""
     default_image: str = ""
@@ -57,7 +58,7 @@ class Config:
 
 _SETTINGS = {f.name: f for f in fields(Config) if f.name not in ("root", "file")}
 _TYPES: dict[str, type] = {"per_page": int, "home_per_section": int, "sections": dict, "import_day_first": bool,
-                           "import_furniture": list, "markdown_timeout": float}
+                           "import_furniture": list, "markdown_timeout": float, "embed_hosts": list}
 
 
 def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
@@ -119,6 +120,10 @@ def _check_value(key: str, value: Any) -> str:
             return f"must be an absolute http(s) URL such as https://example.github.io/newsroom/, got {value!r}"
     if key in ("per_page", "home_per_section") and value < 1:
         return f"must be at least 1, got {value}"
+    if key == "embed_hosts":
+        bad = [h for h in value if not re.fullmatch(r"([a-z0-9-]{1,63}\.)+[a-z]{2,63}", h)]
+        if bad:
+            return f"each entry must be a host name in lower case such as www.youtube-nocookie.com, not {bad[0]!r}"
     if key == "markdown_timeout" and not 0 < value <= 3600:
         return f"must be a number of seconds above 0 and at most 3600, got {value:g}"
     if key == "timezone":
@@ -154,7 +159,7 @@ def _check_permalink(value: str) -> str:
 def _normalise(config: Config) -> Config:
     base = config.base_url if config.base_url.endswith("/") else config.base_url + "/"
     return replace(config, base_url=base, import_furniture=tuple(config.import_furniture),
-                   markdown_timeout=float(config.markdown_timeout))
+                   markdown_timeout=float(config.markdown_timeout), embed_hosts=tuple(config.embed_hosts))
 
 
 def _line_of(text: str, key: str) -> tuple[int, int]:

@@ -126,7 +126,7 @@ def _make(source: tuple[str, str, str, str, bytes]) -> tuple[str, str, Any, list
     try:
         try:
             with _time_limit(config.markdown_timeout):
-                body = render_safely(md, document.body, config.raw_html)
+                body = render_safely(md, document.body, config.raw_html, config.embed_hosts)
         except _Overtime:
             _job = (config, content_dir, make_markdown(config))  # never reuse an instance stopped midway
             body = ("", f"{OVERTIME} {config.markdown_timeout:g} s; not rendered (look for runaway brackets, "

@@ -72,7 +72,7 @@ def permalink(config: Config, date: datetime, slug: str, section: str) -> str:
 
 def _first(document: meta.Document, what: str) -> tuple[int, int]:
     """Where a removed item first appears in the Markdown (its line in the file), else the body's start."""
-    needle = what.rstrip(">").lower()
+    needle = (what.split(" from ", 1)[1] if " from " in what else what.rstrip(">")).lower()
     for number, line in enumerate(document.body.split("\n")):
         at = line.lower().find(needle)
         if at >= 0:
@@ -196,8 +196,8 @@ def _body(document: meta.Document, body: tuple, problems: list[Problem]) -> tupl
     html, error = body[0], body[1]
     for what in body[3] if len(body) > 3 else ():
         line, col = _first(document, what)
-        problems.append(Problem(document.path, line, col, f"removed {what} from the article (raw_html = "
-                                "\"sanitize\" publishes no scripts, event handlers or unsafe links)",
+        problems.append(Problem(document.path, line, col, f"removed {what} (raw_html = \"sanitize\" publishes "
+                                "no scripts, event handlers, unsafe links or embeds from hosts not in embed_hosts)",
                                 severity="warning"))
     if error:
         problems.append(Problem(document.path, document.body_line, 1, error))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as etree  # noqa: N813 (Python-Markdown's own name)
@@ -55,12 +56,13 @@ def make_markdown(config: Config) -> Markdown:
 PARALLEL_THRESHOLD = 64  # fewer sources than this are made in the build's own process
 
 
-def render_safely(md: Markdown, source: str, raw_html: str) -> tuple[str, str, str, tuple[str, ...]]:
+def render_safely(md: Markdown, source: str, raw_html: str,
+                  embed_hosts: tuple[str, ...] = ()) -> tuple[str, str, str, tuple[str, ...]]:
     """(html, '', search terms, what the raw_html policy removed) or ('', the reason rendering failed, '',
     ()): Python-Markdown raises anything on odd input."""
     try:
         removed: list[str] = []
-        html = to_html(md, source, raw_html, removed)
+        html = to_html(md, source, raw_html, removed, embed_hosts)
     except RecursionError:
         return "", "markdown rendering failed: nesting too deep", "", ()
     except Exception as exc:  # noqa: BLE001
@@ -71,30 +73,57 @@ def render_safely(md: Markdown, source: str, raw_html: str) -> tuple[str, str, s
 URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 
 
-def to_html(md: Markdown, source: str, raw_html: str, removed: list[str] | None = None) -> str:
+def to_html(md: Markdown, source: str, raw_html: str, removed: list[str] | None = None,
+            embed_hosts: tuple[str, ...] = ()) -> str:
     """Render one Markdown body under the site's raw_html policy; what the sanitiser takes out is described
-    in `removed` (each kind once: `<script>`, `onerror=`, `javascript:`)."""
+    in `removed` (each kind once: `<script>`, `onerror=`, `javascript:`). An `<iframe>` stays only when its
+    address is https on one of `embed_hosts` (or a subdomain of one)."""
     html = md.reset().convert(source)
     if raw_html == "allow":
         return html
     if removed is not None:
-        finder = _Unsafe()
+        finder = _Unsafe(embed_hosts)
         finder.feed(html)
         removed.extend(dict.fromkeys(finder.found))
-    return nh3.clean(html, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
-                     filter_style_properties={"text-align"}, link_rel=None)
+    tags, attributes = _ALLOWED_TAGS, _ALLOWED_ATTRIBUTES
+    if embed_hosts:
+        tags, attributes = tags | {"iframe"}, {**attributes, "iframe": _IFRAME_ATTRIBUTES}
+
+    def embeddable(tag: str, name: str, value: str) -> str | None:
+        return value if tag != "iframe" or name != "src" or _embeddable(value, embed_hosts) else None
+
+    clean = nh3.clean(html, tags=tags, attributes=attributes, url_schemes=URL_SCHEMES,
+                      filter_style_properties={"text-align"}, link_rel=None, attribute_filter=embeddable)
+    return _EMPTY_IFRAME.sub("", clean) if embed_hosts else clean
+
+
+_IFRAME_ATTRIBUTES = {"src", "width", "height", "title", "allow", "allowfullscreen", "loading", "referrerpolicy"}
+_EMPTY_IFRAME = re.compile(r"<iframe(?![^>]*\ssrc=)[^>]*>.*?</iframe>", re.S)  # its address was refused
+
+
+def _embeddable(url: str, hosts: tuple[str, ...]) -> bool:
+    """An https address on one of the allowed hosts or their subdomains."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "https" and any(host == h or host.endswith("." + h) for h in hosts)
 
 
 class _Unsafe(HTMLParser):
-    """What in a body the sanitiser will remove as unsafe: elements off the allow-list, event handlers, and
-    addresses with a scheme other than http, https, mailto and tel."""
+    """What in a body the sanitiser will remove as unsafe: elements off the allow-list (iframes but those
+    of `embed_hosts`), event handlers, and addresses with a scheme other than http, https, mailto and tel."""
 
-    def __init__(self) -> None:
+    def __init__(self, embed_hosts: tuple[str, ...] = ()) -> None:
         super().__init__(convert_charrefs=True)
         self.found: list[str] = []
+        self.embed_hosts = embed_hosts
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in _ALLOWED_TAGS:
+        source = dict(attrs).get("src") or ""
+        if tag == "iframe" and _embeddable(source, self.embed_hosts):
+            pass
+        elif tag == "iframe" and urlsplit(source.strip()).hostname:
+            self.found.append(f"<iframe> from {source.strip()}")  # named by its address: there may be several
+        elif tag not in _ALLOWED_TAGS:
             self.found.append(f"<{tag}>")
         for name, value in attrs:
             if name.startswith("on"):

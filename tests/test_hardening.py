@@ -136,12 +136,13 @@ def test_what_the_sanitiser_removes_is_a_warning_at_its_line(cli, make_site):
     run = cli("build", "--config", root / "pyproject.toml")
     assert run.code == 0
     where = "content/articles/news/a.md"
-    note = '(raw_html = "sanitize" publishes no scripts, event handlers or unsafe links)'
+    note = ('(raw_html = "sanitize" publishes no scripts, event handlers, unsafe links or embeds from hosts not '
+            'in embed_hosts)')
     assert [line for line in run.lines if "removed" in line] == [
-        f"{where}:7:1: warning: removed <script> from the article {note}",
-        f"{where}:9:10: warning: removed javascript: from the article {note}",
-        f"{where}:9:52: warning: removed onerror= from the article {note}",
-        f"{where}:11:1: warning: removed <iframe> from the article {note}"]
+        f"{where}:7:1: warning: removed <script> {note}",
+        f"{where}:9:10: warning: removed javascript: {note}",
+        f"{where}:9:52: warning: removed onerror= {note}",
+        f"{where}:11:14: warning: removed <iframe> from https://tracker.example/ {note}"]
     page = (root / "site/2024/03/story/index.html").read_text()
     assert "alert(" not in page and "tracker.example" not in page
 
@@ -187,3 +188,32 @@ def test_dates_of_every_kind_sort_together_in_the_sites_timezone(cli, make_site)
     sitemap = (root / "site/sitemap.xml").read_text()  # every article, newest first
     slugs = ["2024/01/quoted/", "2024/01/local-time/", "2024/01/with-offset/", "2024/01/date-only/"]
     assert sorted(slugs, key=sitemap.index) == slugs  # 2 Jan 00:00, then 1 Jan 10:00, 07:00 and 00:00 UTC
+
+
+def test_iframes_are_kept_only_from_the_embed_hosts(cli, make_site):
+    body = ('<iframe src="https://www.youtube-nocookie.com/embed/abc" title="Video" width="560" height="315">'
+            "</iframe>\n\n"
+            '<iframe src="https://tracker.example/x" title="Tracker"></iframe>\n\n'
+            '<iframe src="http://www.youtube-nocookie.com/embed/plain" title="Not https"></iframe>\n')
+    config = CONFIG + 'embed_hosts = ["youtube-nocookie.com"]\n'
+    root = make_site({"content/articles/news/a.md": article("Story", body=body)}, config=config)
+    run = cli("build", "--config", root / "pyproject.toml")
+    assert run.code == 0
+    page = (root / "site/2024/03/story/index.html").read_text()
+    assert '<iframe src="https://www.youtube-nocookie.com/embed/abc" title="Video" width="560" height="315">' in page
+    assert "tracker.example" not in page and "embed/plain" not in page and page.count("<iframe") == 1
+    assert [line.split(" (raw_html")[0] for line in run.lines if "removed <iframe>" in line] == [
+        "content/articles/news/a.md:7:14: warning: removed <iframe> from https://tracker.example/x",
+        "content/articles/news/a.md:9:14: warning: removed <iframe> from http://www.youtube-nocookie.com/embed/plain"]
+    root = make_site({"content/articles/news/a.md": article("Story", body=body)})  # no embed_hosts: none stay
+    assert cli("build", "--config", root / "pyproject.toml").code == 0
+    assert "<iframe" not in (root / "site/2024/03/story/index.html").read_text()
+
+
+def test_embed_hosts_must_be_host_names(cli, make_site):
+    root = make_site({"content/articles/news/a.md": article()},
+                     config=CONFIG + 'embed_hosts = ["https://www.youtube.com/"]\n')
+    run = cli("build", "--config", root / "pyproject.toml")
+    assert run.code == 1 and run.lines[0].endswith(
+        "error: setting 'embed_hosts': each entry must be a host name in lower case such as "
+        "www.youtube-nocookie.com, not 'https://www.youtube.com/'")
