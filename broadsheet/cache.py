@@ -54,7 +54,7 @@ class Cache:
         self.known_files = self.files()
         self.identity = self._identity()
         self.remembered: dict[str, Any] = {}
-        self._recalled = _REMEMBERED[1] if _REMEMBERED[0] == self.identity else {}
+        self._recalled = _REMEMBERED[1] if self.identity and _REMEMBERED[0] == self.identity else {}
 
     def _identity(self) -> str:
         """A name made when the cache file was: a new or rebuilt file is another cache."""
@@ -160,12 +160,14 @@ class Cache:
         return dict(self.stored)
 
     def forget_signatures(self, paths: set[str] | None) -> None:
-        """Drop the signatures of outputs about to be replaced (None: of all), before they are."""
+        """Blank the signatures of outputs about to be replaced or deleted (None: of all), before they are.
+        The paths stay listed: a build killed midway leaves the next one knowing which files may be stale
+        (blank matches no signature) and which may have to go."""
         doomed = set(self.stored) if paths is None else paths & self.stored.keys()
         with self.db:
-            self.db.executemany("DELETE FROM outputs WHERE path = ?", ((path,) for path in doomed))
+            self.db.executemany("UPDATE outputs SET signature = '' WHERE path = ?", ((path,) for path in doomed))
         for path in doomed:
-            del self.stored[path]
+            self.stored[path] = ""
 
     def save_signatures(self, signatures: dict[str, str]) -> None:
         """Record the signatures of the build now in the output folder (only rows that differ are written)."""
@@ -180,7 +182,8 @@ class Cache:
         """Write new entries and drop those this build did not use, in one transaction (rows that did not
         change are not written again)."""
         global _REMEMBERED
-        _REMEMBERED = (self.identity, self.remembered)  # only this build's: an edited source's old record goes
+        # only this build's (an edited source's old record goes), and only for a cache file known by name
+        _REMEMBERED = (self.identity, self.remembered) if self.identity else ("", {})
         with self.db:
             self._flush()
             gone = self.known_files.keys() - self.seen_files.keys()
@@ -190,7 +193,7 @@ class Cache:
                                  if self.known_files.get(name) != (state, key)))
             self.known_files = dict(self.seen_files)
             stored = self.db.execute("SELECT count(*) FROM entries").fetchone()[0]
-            if stored > len(self.used):  # some entry was not used by this build: drop it
+            if stored != len(self.used):  # some entry was not used by this build (or used names one not there)
                 self.db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
                 self.db.execute("DELETE FROM used")
                 self.db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in self.used))

@@ -7,7 +7,6 @@ import csv
 import ctypes
 import multiprocessing
 import os
-import re
 import signal
 import sys
 import threading
@@ -26,11 +25,11 @@ from .documents import make_record
 from .errors import Problem, display_path, has_errors
 from .markup import PARALLEL_THRESHOLD, is_local, make_markdown, render_safely
 from .records import Article, Asset, Content, PageView, with_face
+from .watch import ignored
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 _VIEW_COLUMNS = ({"path", "page", "page path", "page path and screen class", "url", "pagepath"},
                  {"views", "pageviews", "page views", "screenpageviews", "screen page views"})
-_IGNORED = re.compile(r"^(\.|#)|~$|\.(swp|swx|tmp|bak)$")
 _DATA_FOLDERS = ("data",)
 
 
@@ -252,7 +251,7 @@ def _files(folder: str, root: Path, problems: list[Problem]) -> list[str]:
     """Every regular file under folder, sorted, skipping hidden and editor files and outside links."""
     found: list[str] = []
     with os.scandir(folder) as listing:
-        entries = sorted((e for e in listing if not _IGNORED.search(e.name)), key=lambda e: e.name)
+        entries = sorted((e for e in listing if not ignored(e.name)), key=lambda e: e.name)
     for entry in entries:
         if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(root):
             problems.append(Problem(display_path(Path(entry.path), root), message="symbolic link points outside "

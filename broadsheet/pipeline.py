@@ -96,9 +96,11 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
     content = load(config, content_dir, layouts / "static", problems, cache, options.jobs, timings)
     timings["load"] = perf_counter() - started - timings["markdown"]
     now = options.now or datetime.now(config.zone)
-    memo = cache.get("related") or {}
+    memo = cache.get_many(["related"], remember=True).get("related") or {}
+    related_inputs = memo.get("inputs")
     site = make_site(config, content, now, options.drafts, options.future, problems, memo)
-    cache.put("related", memo)
+    if memo.get("inputs") != related_inputs:  # the related-stories table was worked out again: keep the new one
+        cache.put("related", memo, remember=True)
     env = make_environment(site, layouts, problems, cache.templates())
     cache.commit()  # page workers read article bodies from the cache file
     fail_if_errors(problems)

@@ -41,7 +41,12 @@ def index(site: Site, before: dict[str, str] | None = None, after: dict[str, str
     if not isinstance(state, _State) or state.settings != settings:
         state = _State(settings)
     before = before or {}
-    files, changed = state.update(site, articles, before)
+    try:
+        files, changed = state.update(site, articles, before)
+    except BaseException:
+        if cache is not None:  # the state was changed in place: never reuse it half-done
+            cache.remembered.pop(STATE_KEY, None)
+        raise
     if cache is not None and changed:
         cache.put(STATE_KEY, state, remember=True)
     for path, data, signature in files:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import re
 import select
 import struct
 import sys
@@ -25,9 +26,12 @@ _EVENT = struct.Struct("iIII")
 OVERFLOW = "<many changes>"  # a path standing for "the kernel's queue overflowed: anything may have changed"
 
 
+_IGNORED = re.compile(r"^(\.|#)|~$|\.(swp|swx|tmp|bak)$")
+
+
 def ignored(name: str) -> bool:
-    """Hidden files, editor swap and backup files: never a reason to rebuild."""
-    return name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp"))
+    """Hidden files, editor swap and backup files: never read by a build, never a reason to rebuild."""
+    return bool(_IGNORED.search(name))
 
 
 class Poller:

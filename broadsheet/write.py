@@ -111,7 +111,7 @@ def _remove_gone(out: Path, gone: set[str]) -> None:
     """Delete the previous build's files that this build does not make, and folders they leave empty."""
     folders = set()
     for path in gone:
-        target = _inside(out, path)
+        target = _settled(out, path)  # never through a link that leads out of the output folder
         target.unlink(missing_ok=True)
         folders.update(target.parents)
     for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):

@@ -173,3 +173,25 @@ def test_search_index_is_reused_until_an_article_changes_and_rebuilt_when_a_file
     write_files(root, {"content/articles/news/b.md": article("Zeppelin visits", "2024-05-02")})
     build(Options(config=root / "pyproject.toml", now=NOW))
     assert "zeppelin" in terms.read_text()
+
+
+def test_a_rebuild_stopped_while_applying_is_finished_by_the_next(make_site, monkeypatch):
+    from broadsheet import write
+
+    root = make_site({"content/articles/news/a.md": article("Alpha", "2024-05-01"),
+                      "content/articles/news/b.md": article("Beta", "2024-05-02")})
+    build(Options(config=root / "pyproject.toml", now=NOW))
+    (root / "content/articles/news/b.md").unlink()
+
+    def stopped(out, gone):  # as if the build were killed after the changed files went in
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(write, "_remove_gone", stopped)
+    try:
+        build(Options(config=root / "pyproject.toml", now=NOW))
+    except KeyboardInterrupt:
+        pass
+    monkeypatch.undo()
+    assert (root / "site/2024/05/beta/index.html").exists()  # left behind by the stopped build
+    build(Options(config=root / "pyproject.toml", now=NOW))
+    assert not (root / "site/2024/05/beta").exists()  # the next build knows it has to go
