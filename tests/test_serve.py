@@ -260,6 +260,41 @@ def test_requests_are_answered_during_a_slow_rebuild_even_a_flood(server):
     assert not failures, failures[:5]
 
 
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses a TCP socket listens on for `port` (Linux's /proc/net/tcp and tcp6)."""
+    found = set()
+    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
+        if not table.exists():
+            continue
+        for row in table.read_text().splitlines()[1:]:
+            local, state = row.split()[1], row.split()[3]
+            address, hex_port = local.rsplit(":", 1)
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                found.add(address)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's socket table")
+def test_the_preview_listens_on_loopback_only_unless_told_and_then_warns(server, tmp_path):
+    _, base, _ = server
+    port = int(base.split(":")[2].split("/")[0])
+    assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, and nothing else
+    other = free_port()
+    process = subprocess.Popen([sys.executable, str(PROJECT / "build.py"), "serve", "--host", "0.0.0.0", "--port",
+                                str(other), "--config", str(PROJECT / "pyproject.toml"), "--out",
+                                str(tmp_path / "out")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(600):
+            if listening_addresses(other):
+                break
+            time.sleep(0.1)
+        assert listening_addresses(other) == {"00000000"}  # every interface, as asked
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    assert "warning: listening on 0.0.0.0 exposes drafts and unpublished work to your network" in err
+
+
 def test_ctrl_c_stops_cleanly(server):
     _, _, process = server
     process.send_signal(signal.SIGINT)
@@ -277,7 +312,7 @@ def test_busy_port_is_a_clear_error(server):
 
 @pytest.mark.parametrize("server", ["auto", "poll"], indirect=True)
 def test_saving_reloads_the_open_tab_shows_errors_and_recovers(browser, server):
-    root, base, _ = server
+    root, base, process = server
     page = browser.new_page()
     page.goto(base + "2026/11/tram-line-extension-opens/")
     page.wait_for_function("window.LiveReload && window.LiveReload.connector && "
@@ -296,6 +331,10 @@ def test_saving_reloads_the_open_tab_shows_errors_and_recovers(browser, server):
     page.wait_for_function("document.querySelector('h1').textContent.startsWith('Tram line extension')",
                            timeout=3000)
     page.close()
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    # the terminal said the error once, then that it was fixed
+    assert err.count(f"{ARTICLE}:") == 1 and "Fixed: the site builds again." in err and "Traceback" not in err
 
 
 def test_css_changes_apply_without_a_page_reload(browser, server):
