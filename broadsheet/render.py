@@ -15,12 +15,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
-from jinja2 import nodes
 
 from .content import start_worker
 from .errors import Problem, display_path
 from .model import FIXED_PAGES, Site, output_path
-from .signatures import Signer
+from .signatures import Signer, references
 
 RTL_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"}
 REQUIRED_LAYOUTS = ("base.html", "article.html", "page.html", "index.html", "list.html", "404.html", "tags.html",
@@ -141,14 +140,10 @@ def _check_references(env: jinja2.Environment, name: str, names: list[str], layo
     """A layout that extends, includes or imports a layout by a name that is not there is an error before
     any page is rendered (else it would surface only on the first page that uses it, or never)."""
     source = env.loader.get_source(env, name)[0] if env.loader else ""
-    for node in env.parse(source).find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
-        if isinstance(node, nodes.Include) and node.ignore_missing:
-            continue
-        targets = node.template.items if isinstance(node.template, (nodes.List, nodes.Tuple)) else [node.template]
-        for target in targets:
-            if isinstance(target, nodes.Const) and isinstance(target.value, str) and target.value not in names:
-                problems.append(Problem(display_path(layouts / name, layouts.parent), node.lineno, 0,
-                                        f"template '{target.value}' not found"))
+    for line, target, optional in references(env.parse(source)):
+        if target is not None and not optional and target not in names:
+            problems.append(Problem(display_path(layouts / name, layouts.parent), line, 0,
+                                    f"template '{target}' not found"))
 
 
 def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Problem],

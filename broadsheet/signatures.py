@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -127,10 +128,19 @@ def _scan(env: jinja2.Environment, source: str) -> tuple[bool, list[str] | None]
         if isinstance(node, nodes.Name) and node.name in _BODY_NAMES:
             return True, []
     names = []
+    for _, name, _ in references(tree):
+        if name is None:
+            return False, None
+        names.append(name)
+    return False, names
+
+
+def references(tree: nodes.Template) -> Iterator[tuple[int, str | None, bool]]:
+    """Each layout a layout extends, includes or imports: (line, name or None when named by a variable,
+    whether it may be missing)."""
     for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
+        optional = isinstance(node, nodes.Include) and node.ignore_missing
         targets = node.template.items if isinstance(node.template, (nodes.List, nodes.Tuple)) else [node.template]
         for target in targets:
-            if not isinstance(target, nodes.Const) or not isinstance(target.value, str):
-                return False, None
-            names.append(target.value)
-    return False, names
+            known = isinstance(target, nodes.Const) and isinstance(target.value, str)
+            yield node.lineno, target.value if known else None, optional
