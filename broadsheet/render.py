@@ -19,7 +19,7 @@ import jinja2
 from .content import start_worker
 from .errors import Problem, display_path
 from .model import FIXED_PAGES, Site, output_path
-from .signatures import Signer, references
+from .signatures import Signer, layout_facts
 
 RTL_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"}
 REQUIRED_LAYOUTS = ("base.html", "article.html", "page.html", "index.html", "list.html", "404.html", "tags.html",
@@ -140,7 +140,7 @@ def _check_references(env: jinja2.Environment, name: str, names: list[str], layo
     """A layout that extends, includes or imports a layout by a name that is not there is an error before
     any page is rendered (else it would surface only on the first page that uses it, or never)."""
     source = env.loader.get_source(env, name)[0] if env.loader else ""
-    for line, target, optional in references(env.parse(source)):
+    for line, target, optional in layout_facts(env, source)[1]:
         if target is not None and not optional and target not in names:
             problems.append(Problem(display_path(layouts / name, layouts.parent), line, 0,
                                     f"template '{target}' not found"))

@@ -100,44 +100,43 @@ def _shows_bodies(env: jinja2.Environment, name: str, seen: set[str]) -> bool:
         source = env.loader.get_source(env, name)[0] if env.loader else ""
     except jinja2.TemplateError:
         return True
-    if source not in _SCANS:
-        if len(_SCANS) > 500:
-            _SCANS.clear()
-        _SCANS[source] = _scan(env, source)
-    shows, names = _SCANS[source]
-    return shows or names is None or any(_shows_bodies(env, other, seen) for other in names)
+    shows, named = layout_facts(env, source)
+    return shows or any(other is None or _shows_bodies(env, other, seen) for _, other, _ in named)
 
 
-_SCANS: dict[str, tuple[bool, list[str] | None]] = {}  # by layout source: its own verdict, the layouts it names
+Reference = tuple[int, str | None, bool]  # line, the layout named (None: by a variable), whether it may be missing
+_FACTS: dict[str, tuple[bool, list[Reference]]] = {}  # by layout source, for as long as the process lives
 
 
-def _scan(env: jinja2.Environment, source: str) -> tuple[bool, list[str] | None]:
-    """Whether a layout's own syntax may show a body, and the layouts it names (None: one by a variable)."""
-    try:
-        tree = env.parse(source)
-    except jinja2.TemplateError:
-        return True, []
+def layout_facts(env: jinja2.Environment, source: str) -> tuple[bool, list[Reference]]:
+    """Whether a layout's own syntax may show an article's body, and the layouts it extends, includes or
+    imports; parsed once per source however many builds ask (an unreadable layout may show anything)."""
+    if source not in _FACTS:
+        if len(_FACTS) > 500:
+            _FACTS.clear()
+        try:
+            tree = env.parse(source)
+        except jinja2.TemplateError:
+            return True, []
+        _FACTS[source] = (_shows_body_here(tree), list(_references(tree)))
+    return _FACTS[source]
+
+
+def _shows_body_here(tree: nodes.Template) -> bool:
     for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Const, nodes.Name)):
         if isinstance(node, nodes.Getattr) and node.attr in _BODY_NAMES:
-            return True, []
+            return True
         if isinstance(node, nodes.Getitem) and not isinstance(node.arg, (nodes.Const, nodes.Slice)) \
                 and not isinstance(node.node, nodes.Dict):  # `{...}[key]` picks from the layout's own table
-            return True, []
+            return True
         if isinstance(node, nodes.Const) and isinstance(node.value, str) and node.value in _BODY_NAMES:
-            return True, []
+            return True
         if isinstance(node, nodes.Name) and node.name in _BODY_NAMES:
-            return True, []
-    names = []
-    for _, name, _ in references(tree):
-        if name is None:
-            return False, None
-        names.append(name)
-    return False, names
+            return True
+    return False
 
 
-def references(tree: nodes.Template) -> Iterator[tuple[int, str | None, bool]]:
-    """Each layout a layout extends, includes or imports: (line, name or None when named by a variable,
-    whether it may be missing)."""
+def _references(tree: nodes.Template) -> Iterator[Reference]:
     for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
         optional = isinstance(node, nodes.Include) and node.ignore_missing
         targets = node.template.items if isinstance(node.template, (nodes.List, nodes.Tuple)) else [node.template]
