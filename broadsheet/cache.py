@@ -88,9 +88,10 @@ class Cache:
     def get_many(self, keys: list[str], remember: bool = False) -> dict[str, Any]:
         """The stored values of many keys at once (missing or unreadable ones are left out).
 
-        With `remember`, for keys whose value never changes (a key made from a source's bytes), the values
-        stay in this process for the next build in it: the preview server does not unpickle every record
-        again on each save."""
+        With `remember`, the values stay in this process for the next build in it (tied to this cache file),
+        so the preview server does not unpickle every record again on each save. Only for a key whose value
+        never changes (one made from a source's bytes) or that is put again, with `remember`, whenever it
+        is changed in place."""
         found: dict[str, Any] = {}
         if remember:
             for key in keys:

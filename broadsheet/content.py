@@ -65,9 +65,9 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
             key = source_key(cache.fingerprint if cache else "", rel, data)
         fresh.append((kind, path, rel, key, data))
     started = perf_counter()
-    for kind, key, record, found, dependencies, texts in _made(config, content_dir, fresh, jobs):
+    for kind, key, record, found, dependencies, texts, lasting in _made(config, content_dir, fresh, jobs):
         bodies.current.take(texts)
-        if cache and not any(p.message.startswith(OVERTIME) for p in found):  # a slow machine may do better
+        if cache and lasting:
             cache.put(key, (record, found, dependencies), remember=True)
         problems.extend(found)
         if record is not None:
@@ -88,19 +88,18 @@ _job: tuple[Config, Path, Markdown] | None = None
 
 
 def _made(config: Config, content_dir: Path, sources: list[tuple[str, str, str, str, bytes]],
-          jobs: int) -> Iterator[tuple[str, str, Any, list[Problem], tuple, dict[str, str]]]:
-    """What each source makes (its record, problems, dependencies and body texts), in order: read, parsed,
-    rendered and made into a record in worker processes when there are many (the same either way)."""
+          jobs: int) -> Iterator[tuple[str, str, Any, list[Problem], tuple, dict[str, str], bool]]:
+    """What each source makes (see _make), in order: read, parsed, rendered and made into a record in
+    worker processes when there are many (the same either way)."""
     global _job
     if not sources:
         return
     _job = (config, content_dir, make_markdown(config))  # forked workers inherit it
     # Markdown runs under a time limit, which needs a process's main thread (a signal): the preview builds
     # on a thread of its own, so there even one source goes to a worker process.
-    limited = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
     forking = "fork" in multiprocessing.get_all_start_methods()
     try:
-        if forking and (jobs > 1 and len(sources) >= PARALLEL_THRESHOLD or not limited):
+        if forking and (jobs > 1 and len(sources) >= PARALLEL_THRESHOLD or not _can_time_limit()):
             with multiprocessing.get_context("fork").Pool(max(1, min(jobs, len(sources))), start_worker) as pool:
                 yield from pool.imap(_make, sources, chunksize=max(1, min(64, len(sources) // (jobs * 8))))
         else:
@@ -110,8 +109,9 @@ def _made(config: Config, content_dir: Path, sources: list[tuple[str, str, str, 
 
 
 def _make(source: tuple[str, str, str, str, bytes]) -> tuple[str, str, Any, list[Problem], tuple,
-                                                                      dict[str, str]]:
-    """One source file made into (kind, key, record or None, problems, dependencies, body texts by name)."""
+                                                                      dict[str, str], bool]:
+    """One source file made into (kind, key, record or None, problems, dependencies, body texts by name,
+    whether to keep it in the cache: not when Markdown ran out of time, which a less busy machine may not)."""
     global _job
     assert _job is not None
     config, content_dir, md = _job
@@ -119,17 +119,20 @@ def _make(source: tuple[str, str, str, str, bytes]) -> tuple[str, str, Any, list
     found: list[Problem] = []
     document = _read(Path(path), data, config.root, found)
     if document is None:
-        return kind, key, None, found, (), {}
+        return kind, key, None, found, (), {}, True
     texts = bodies.Bodies()
+    lasting = True
     outer, bodies.current = bodies.current, texts
     try:
         try:
             with _time_limit(config.markdown_timeout):
                 body = render_safely(md, document.body, config.raw_html, config.embed_hosts)
         except _Overtime:
+            lasting = False
             _job = (config, content_dir, make_markdown(config))  # never reuse an instance stopped midway
-            body = ("", f"{OVERTIME} {config.markdown_timeout:g} s; not rendered (look for runaway brackets, "
-                        "emphasis or spaces; the limit is the markdown_timeout setting)", "", ())
+            body = ("", f"markdown rendering took longer than {config.markdown_timeout:g} s; not rendered "
+                        "(look for runaway brackets, emphasis or spaces; the limit is the markdown_timeout setting)",
+                    "", ())
         record = make_record(kind, config, document, PurePosixPath(rel), content_dir, body, found)
     finally:
         bodies.current = outer
@@ -140,10 +143,7 @@ def _make(source: tuple[str, str, str, str, bytes]) -> tuple[str, str, Any, list
         record = replace(record, digest=source_key(key, repr(dependencies), b""))
         if isinstance(record, Article):
             record = with_face(record)
-    return kind, key, record, found, dependencies, texts.held
-
-
-OVERTIME = "markdown rendering took longer than"
+    return kind, key, record, found, dependencies, texts.held, lasting
 
 
 def start_worker() -> None:
@@ -163,6 +163,11 @@ def start_worker() -> None:
 _PR_SET_PDEATHSIG = 1
 
 
+def _can_time_limit() -> bool:
+    """A timer signal reaches only a process's main thread (and not every system has one)."""
+    return threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+
+
 class _Overtime(BaseException):
     """Markdown ran past the time limit (a BaseException, so no `except Exception` on the way swallows it)."""
 
@@ -171,7 +176,7 @@ class _Overtime(BaseException):
 def _time_limit(seconds: float) -> Iterator[None]:
     """Raise _Overtime in this thread after `seconds` (only in a process's main thread, where signals land;
     Python-Markdown's slow cases are Python loops and regular expressions, which a signal interrupts)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+    if not _can_time_limit():
         yield
         return
 

@@ -180,13 +180,12 @@ def _image(read: meta.Reader, content_dir: Path) -> Image | None:
 
 def _check_image_src(read: meta.Reader, node, image: Image, content_dir: Path) -> Image:
     """Report a missing or unsafe picture; return the image with its pixel size when the file has one."""
-    if not is_local(image.src) and not image.src.startswith(("https://", "http://")):
-        read.report(node, f"image src '{image.src}' must be a file in content/ or an http(s) URL")
+    if _src_problem(read, node, image.src, content_dir, "image src"):
         return image
     if not image.alt:
         read.report(node, "image has no 'alt' text", "describe the picture for readers who cannot see it",
                     "warning")
-    if not is_local(image.src) or _src_problem(read, node, image.src, content_dir, "image"):
+    if not is_local(image.src):
         return image
     size = dimensions((content_dir / image.src.lstrip("/")).resolve())
     return replace(image, width=size[0], height=size[1]) if size else image

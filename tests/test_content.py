@@ -130,7 +130,7 @@ def test_bom_and_crlf_are_accepted_with_true_line_numbers(make_site):
     ("---\ntitle: x\nslug: ../../etc/x\ndate: 2024-01-01\n---\nx\n", ":3:7: error: invalid slug '../../etc/x'"),
     ("---\ntitle: x\nslug: CON\ndate: 2024-01-01\n---\nx\n", ":3:7: error: invalid slug 'CON'"),
     ("---\ntitle: x\ndate: 2024-01-01\nimage: {src: /images/none.jpg, alt: y}\n---\nx\n",
-     ":4:8: error: image '/images/none.jpg' not found"),
+     ":4:8: error: image src '/images/none.jpg' not found"),
     ("---\ntitle: x\ndate: 2024-01-01\nimage: javascript:alert(1)\n---\nx\n",
      ":4:8: error: image src 'javascript:alert(1)' must be a file in content/ or an http(s) URL"),
     ("   \n", ":1:1: error: file is empty"),
