@@ -41,7 +41,7 @@ sys.path.insert(0, sys.argv[3])
 from run import edit
 from broadsheet.pipeline import Options, build
 site = Path(sys.argv[1])
-options = Options(config=site / "pyproject.toml", layouts=site / "layouts")
+options = Options(config=site / "pyproject.toml", layouts=site / "layouts", keep=True)
 build(options)
 times = {"warm": [], "body": [], "title": []}
 for round_ in range(int(sys.argv[2])):

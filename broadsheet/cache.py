@@ -54,7 +54,16 @@ class Cache:
         self.known_files = self.files()
         self.identity = self._identity()
         self.remembered: dict[str, Any] = {}
+        self.partial = False
         self._recalled = _REMEMBERED[1] if self.identity and _REMEMBERED[0] == self.identity else {}
+
+    def carry_over(self, forgotten: list[str]) -> None:
+        """For a build that reads only the sources that changed: every other source's note and remembered
+        value stay as the last build left them (minus the `forgotten` keys), and no entry is dropped."""
+        self.partial = True
+        self.seen_files = dict(self.known_files)
+        self.remembered = {key: value for key, value in self._recalled.items() if key not in forgotten}
+        self._recalled = self.remembered
 
     def _identity(self) -> str:
         """A name made when the cache file was: a new or rebuilt file is another cache."""
@@ -160,12 +169,28 @@ class Cache:
             self.stored = {}
         return dict(self.stored)
 
+    def ledger(self) -> tuple[str, float | None, Any] | None:
+        """What the last complete build was made from (see pipeline), until when it holds, and its summary;
+        None when the output folder may have changed since (a build began writing and did not finish)."""
+        try:
+            row = self.db.execute("SELECT value FROM meta WHERE name = 'ledger'").fetchone()
+            return pickle.loads(bytes.fromhex(row[0])) if row else None
+        except (sqlite3.DatabaseError, ValueError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+            return None
+
+    def save_ledger(self, inputs: str, until: float | None, summary: Any) -> None:
+        """Note that the output folder now holds exactly what `inputs` make (until `until`, a timestamp)."""
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('ledger', ?)",
+                            (pickle.dumps((inputs, until, summary), protocol=pickle.HIGHEST_PROTOCOL).hex(),))
+
     def forget_signatures(self, paths: set[str] | None) -> None:
         """Blank the signatures of outputs about to be replaced or deleted (None: of all), before they are.
         The paths stay listed: a build killed midway leaves the next one knowing which files may be stale
-        (blank matches no signature) and which may have to go."""
+        (blank matches no signature) and which may have to go. The ledger goes too."""
         doomed = set(self.stored) if paths is None else paths & self.stored.keys()
         with self.db:
+            self.db.execute("DELETE FROM meta WHERE name = 'ledger'")
             self.db.executemany("UPDATE outputs SET signature = '' WHERE path = ?", ((path,) for path in doomed))
         for path in doomed:
             self.stored[path] = ""
@@ -194,7 +219,7 @@ class Cache:
                                  if self.known_files.get(name) != (state, key)))
             self.known_files = dict(self.seen_files)
             stored = self.db.execute("SELECT count(*) FROM entries").fetchone()[0]
-            if stored != len(self.used):  # some entry was not used by this build (or used names one not there)
+            if stored != len(self.used) and not self.partial:  # an entry was not used (or a used name is not there)
                 self.db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
                 self.db.execute("DELETE FROM used")
                 self.db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in self.used))

@@ -266,7 +266,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
     config = load_config(args.config, {"base_url": args.base_url})
     _say_trust(config)
-    options = replace(options_from(args), out=args.out or config.root / ".preview" / "site")
+    options = replace(options_from(args), out=args.out or config.root / ".preview" / "site",
+                      keep=True)
 
     def rebuild() -> str:
         try:

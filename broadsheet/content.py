@@ -34,31 +34,64 @@ _DATA_FOLDERS = ("data",)
 
 
 def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Problem],
-         cache: Cache | None = None, jobs: int = 1, timings: dict[str, float] | None = None) -> Content:
-    """Read every file under content_dir (from the cache when its bytes are unchanged); report problems."""
+         cache: Cache | None = None, jobs: int = 1, timings: dict[str, float] | None = None,
+         scanned: list[tuple[str, os.stat_result | None]] | None = None) -> Content:
+    """Read every file under content_dir (from the cache when its bytes are unchanged); report problems.
+    `scanned` is content_dir's `scan` when the caller made it already."""
     records: dict[str, list] = {"articles": [], "pages": [], "authors": []}
-    assets, fresh = [], []
+    assets = []
     sources = []
     prefix = len(str(content_dir)) + 1
-    for path in _files(str(content_dir), config.root, problems):
+    for path, stat in scan(str(content_dir), config.root, problems) if scanned is None else scanned:
         rel = path[prefix:].replace(os.sep, "/")
         kind = rel.split("/", 1)[0] if "/" in rel else ""
         if rel.endswith(".md") and kind in records:
-            sources.append((path, rel, kind, *_identify(path, rel, cache)))
+            sources.append((path, rel, kind, *_identify(path, rel, cache, stat)))
         elif kind not in _DATA_FOLDERS:
             assets.append(Asset(Path(path), rel))
     bodies.use(bodies.Bodies(cache))
+    for kind, record, found in _records(config, content_dir, sources, cache, jobs, timings):
+        problems.extend(found)
+        if record is not None:
+            records[kind].append(record)
+    if static_dir.is_dir():
+        start = len(str(static_dir)) + 1
+        assets += [Asset(Path(p), "static/" + p[start:].replace(os.sep, "/"))
+                   for p in _files(str(static_dir), config.root, problems)]
+    views = content_dir / "data" / "pageviews.csv"
+    pageviews = _pageviews(views, display_path(views, config.root), problems) if views.is_file() else None
+    ordered = {kind: tuple(sorted(found, key=lambda r: r.source)) for kind, found in records.items()}
+    return Content(ordered["articles"], ordered["pages"], ordered["authors"], tuple(assets), pageviews)
+
+
+def reload(config: Config, content_dir: Path, paths: list[tuple[str, os.stat_result | None]], cache: Cache,
+           jobs: int = 1) -> list[tuple[Any, list[Problem]]]:
+    """(record or None, problems) of a few article sources, as `load` makes them, into the build's cache
+    (for a rebuild that knows which files changed)."""
+    bodies.use(bodies.Bodies(cache))
+    prefix = len(str(content_dir)) + 1
+    sources = []
+    for path, stat in paths:
+        rel = path[prefix:].replace(os.sep, "/")
+        sources.append((path, rel, "articles", *_identify(path, rel, cache, stat)))
+    return [(record, found) for _, record, found in _records(config, content_dir, sources, cache, jobs)]
+
+
+def _records(config: Config, content_dir: Path, sources: list[tuple[str, str, str, str, bytes | None]],
+             cache: Cache | None, jobs: int, timings: dict[str, float] | None = None) -> Iterator[tuple[str, Any,
+                                                                                                        list[Problem]]]:
+    """(kind, record or None, problems) of each source: from the cache when its bytes and the files it was
+    made from are unchanged, else made afresh (and cached)."""
     hits = cache.get_many([key for *_, key, _ in sources], remember=True) if cache else {}
     states: dict[str, tuple[int, int] | None] = {}  # each picture is looked at once, however many use it
+    fresh = []
     for path, rel, kind, key, data in sources:
         hit = hits.get(key)
         if hit is not None and _unchanged(hit[2], states):
             record, found, _ = hit
-            problems.extend(found)
-            if record is not None:
-                records[kind].append(record)
-                if kind == "articles":
-                    bodies.current.keep(record.body)
+            if record is not None and kind == "articles":
+                bodies.current.keep(record.body)
+            yield kind, record, found
             continue
         if data is None:  # known by its file state, but its entry is gone: read it after all
             data = Path(path).read_bytes()
@@ -69,19 +102,9 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
         bodies.current.take(texts)
         if cache and lasting:
             cache.put(key, (record, found, dependencies), remember=True)
-        problems.extend(found)
-        if record is not None:
-            records[kind].append(record)
+        yield kind, record, found
     if timings is not None:
         timings["markdown"] = perf_counter() - started
-    if static_dir.is_dir():
-        start = len(str(static_dir)) + 1
-        assets += [Asset(Path(p), "static/" + p[start:].replace(os.sep, "/"))
-                   for p in _files(str(static_dir), config.root, problems)]
-    views = content_dir / "data" / "pageviews.csv"
-    pageviews = _pageviews(views, display_path(views, config.root), problems) if views.is_file() else None
-    ordered = {kind: tuple(sorted(found, key=lambda r: r.source)) for kind, found in records.items()}
-    return Content(ordered["articles"], ordered["pages"], ordered["authors"], tuple(assets), pageviews)
 
 
 _job: tuple[Config, Path, Markdown] | None = None
@@ -192,13 +215,13 @@ def _time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _identify(path: str, rel: str, cache: Cache | None) -> tuple[str, bytes | None]:
+def _identify(path: str, rel: str, cache: Cache | None, stat: os.stat_result | None) -> tuple[str, bytes | None]:
     """A source's cache key: from the last build's note when the file is untouched (size, mtime, ctime and
     inode all the same, under the same settings), else from its bytes, which are then returned so they are
     read only once."""
     state = ""
     if cache is not None:
-        stat = os.stat(path)
+        stat = stat or os.stat(path)
         state = f"{cache.fingerprint[:16]}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
         known = cache.known_files.get(rel)
         if known is not None and known[0] == state:
@@ -254,7 +277,13 @@ def _pageviews(path: Path, shown: str, problems: list[Problem]) -> tuple[PageVie
 
 def _files(folder: str, root: Path, problems: list[Problem]) -> list[str]:
     """Every regular file under folder, sorted, skipping hidden and editor files and outside links."""
-    found: list[str] = []
+    return [path for path, _ in scan(folder, root, problems)]
+
+
+def scan(folder: str, root: Path, problems: list[Problem]) -> list[tuple[str, os.stat_result | None]]:
+    """(path, file state) of every regular file under folder, sorted, skipping hidden and editor files and
+    links that lead outside the project (a warning each)."""
+    found: list[tuple[str, os.stat_result | None]] = []
     with os.scandir(folder) as listing:
         entries = sorted((e for e in listing if not ignored(e.name)), key=lambda e: e.name)
     for entry in entries:
@@ -262,9 +291,12 @@ def _files(folder: str, root: Path, problems: list[Problem]) -> list[str]:
             problems.append(Problem(display_path(Path(entry.path), root), message="symbolic link points outside "
                                     "the project; not followed", severity="warning"))
         elif entry.is_dir(follow_symlinks=False):
-            found += _files(entry.path, root, problems)
+            found += scan(entry.path, root, problems)
         elif entry.is_file():
-            found.append(entry.path)
+            try:
+                found.append((entry.path, entry.stat()))
+            except OSError:  # gone since it was listed: read (and reported) as any missing file is
+                found.append((entry.path, None))
     return found
 
 

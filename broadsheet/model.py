@@ -21,6 +21,7 @@ from .slugs import slug_problem, slugify
 from .suggestions import POPULAR, neighbours, popular, related
 
 FEED_ENTRIES = 20
+BREAKING = timedelta(days=2)  # how long an article counts as breaking news (the Google News sitemap's window)
 FIXED_PAGES = {"/": "the home page", "/404.html": "the 404 page", "/feed.xml": "the site's Atom feed",
                "/rss.xml": "the site's RSS feed", "/sitemap.xml": "the sitemap", "/robots.txt": "robots.txt",
                "/news-sitemap.xml": "the news sitemap", "/search/": "the search page", "/tags/": "the tag index",
@@ -162,7 +163,7 @@ class Site:
         """The next article in the same section."""
         return self._neighbours.get(article.source, (None, None))[1]
 
-    def breaking(self, days: int = 2, limit: int = 1000) -> tuple[Article, ...]:
+    def breaking(self, days: float = BREAKING.days, limit: int = 1000) -> tuple[Article, ...]:
         """Articles published in the last `days` before the build (for the Google News sitemap)."""
         since = self.now - timedelta(days=days)
         return tuple(itertools.islice(itertools.takewhile(lambda a: a.date >= since, self.articles), limit))

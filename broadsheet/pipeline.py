@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import itertools
 import os
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from pathlib import Path
 from time import perf_counter
+from typing import Any
 
 from . import search
 from .cache import Cache, forget
 from .config import Config, load_config
-from .content import load
+from .content import load, reload, scan
 from .errors import BuildError, Problem, display_path, fail_if_errors
-from .model import make_site
-from .render import Output, make_environment, render
-from .write import check_output_folder, locked, write
+from .model import BREAKING, Site, make_site
+from .records import Article, Content
+from .render import Output, make_environment, render, rerender
+from .write import MARKER, check_output_folder, locked, write
 
 Progress = Callable[[int, int], None]
+RECENT_NS = 3_000_000_000  # files changed this lately count by their bytes (coarse clocks tick every 1-2 s)
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class Options:
     now: datetime | None = None
     fresh: bool = False
     jobs: int = os.cpu_count() or 1
+    keep: bool = False  # keep the site in memory, so the next build in this process redoes only what an edit touched
 
 
 @dataclass(frozen=True)
@@ -91,11 +97,25 @@ def _fewer_collections() -> Iterator[None]:
 
 def _build(options: Options, config: Config, content_dir: Path, layouts: Path, out: Path, cache: Cache,
            progress: Progress | None, started: float) -> Summary:
+    global _RESIDENT
     problems: list[Problem] = []
     timings: dict[str, float] = {}
-    content = load(config, content_dir, layouts / "static", problems, cache, options.jobs, timings)
-    timings["load"] = perf_counter() - started - timings["markdown"]
+    scanned = scan(str(content_dir), config.root, problems)
+    inputs = _inputs(options, config, cache, content_dir, layouts, out, scanned)
     now = options.now or datetime.now(config.zone)
+    resident = _RESIDENT if options.keep and _RESIDENT and _RESIDENT.identity == cache.identity else None
+    kept = None if options.fresh or options.keep and resident is None else _kept(cache, inputs.digest, now, out)
+    if kept is not None:  # the output folder holds what these inputs make: nothing to do
+        spent = round((perf_counter() - started) * 1000)
+        return replace(kept, files=0, milliseconds=spent, timings={"load": spent})
+    _RESIDENT = None  # whatever happens next, the site in memory is not the one in the output folder
+    if resident is not None and not options.fresh:
+        summary = _edited(resident, options, config, content_dir, layouts, out, cache, scanned, inputs, now, started)
+        if summary is not None:
+            _RESIDENT = resident
+            return summary
+    content = load(config, content_dir, layouts / "static", problems, cache, options.jobs, timings, scanned)
+    timings["load"] = perf_counter() - started - timings["markdown"]
     memo = cache.get_many(["related"], remember=True).get("related") or {}
     related_inputs = memo.get("inputs")
     site = make_site(config, content, now, options.drafts, options.future, problems, memo)
@@ -110,7 +130,8 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
     folder = str(out) + os.sep  # a page is reused only while its file is there
     before = {path: sig for path, sig in stored.items() if path.endswith("/") or os.path.isfile(folder + path)}
     after: dict[str, str] = {}
-    pages = render(site, env, layouts, problems, before, after, timings, options.jobs)
+    held: dict[str, Any] | None = {} if options.keep else None
+    pages = render(site, env, layouts, problems, before, after, timings, options.jobs, held)
     outputs = itertools.chain(pages, _timed(search.index(site, before, after, cache), timings, "search"))
     writing = perf_counter()
     known = {path for path in stored if not path.endswith("/")} if stored else None
@@ -119,9 +140,158 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
     after.update((asset.path, "") for asset in site.assets if asset.path not in after)
     cache.save_signatures(after)
     timings["write"] = perf_counter() - writing - timings.get("render", 0.0) - timings["search"]
-    return Summary(len(site.articles), len(site.pages), len(site.listings), len(site.assets), files,
-                   round((perf_counter() - started) * 1000), out, tuple(problems),
-                   {stage: round(seconds * 1000) for stage, seconds in timings.items()})
+    summary = Summary(len(site.articles), len(site.pages), len(site.listings), len(site.assets), files,
+                      round((perf_counter() - started) * 1000), out, tuple(problems),
+                      {stage: round(seconds * 1000) for stage, seconds in timings.items()})
+    until = _until(content, now)
+    cache.save_ledger(inputs.digest, until, summary)
+    if held is not None:
+        _RESIDENT = _Resident(cache.identity, inputs, content, site, held, after, summary, until,
+                              {a.path: a for a in content.articles})
+    return summary
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """What a build reads, as hashes: `digest` of all of it, `settled` of all but content/, and each file
+    under content/ by its path."""
+
+    digest: str
+    settled: str
+    states: dict[str, str]
+
+
+def _inputs(options: Options, config: Config, cache: Cache, content_dir: Path, layouts: Path, out: Path,
+            scanned: list[tuple[str, os.stat_result | None]]) -> _Inputs:
+    """Everything a build reads: settings (and Broadsheet's version), the folders and the working folder
+    (problems name files relative to it), and the state (size, mtime, ctime, inode) of every file under
+    content/ and layouts/, as the build's own scan sees them. A file changed in the last seconds counts by
+    its bytes too: a second save within the clock's tick can leave its state as it was."""
+    recent = time.time_ns() - RECENT_NS
+
+    def state(path: str, stat: os.stat_result | None) -> str:
+        known = f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}" if stat else "-"
+        if stat is None or max(stat.st_mtime_ns, stat.st_ctime_ns) >= recent:
+            try:
+                known += ":" + hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            except OSError:
+                known += ":unreadable"
+        return known
+
+    settled = hashlib.sha256(repr((cache.fingerprint, os.getcwd(), str(content_dir), str(layouts), str(out),
+                                   options.drafts, options.future)).encode())
+    for path, stat in scan(str(layouts), config.root, []):
+        settled.update(f"{path}\0{state(path, stat)}\n".encode())
+    states = {path: state(path, stat) for path, stat in scanned}
+    digest = hashlib.sha256(settled.digest())
+    for path, known in states.items():
+        digest.update(f"{path}\0{known}\n".encode())
+    return _Inputs(digest.hexdigest(), settled.hexdigest(), states)
+
+
+@dataclass
+class _Resident:
+    """The last build of this process, kept (with `Options.keep`) for the next one: its inputs, records,
+    site, pages and signatures."""
+
+    identity: str
+    inputs: _Inputs
+    content: Content
+    site: Site
+    held: dict[str, Any]
+    after: dict[str, str]
+    summary: Summary
+    until: float | None
+    by_path: dict[str, Article]
+
+
+_RESIDENT: _Resident | None = None
+MOST_EDITS = 50  # more changed articles than this: the whole build runs
+
+
+def _edited(resident: _Resident, options: Options, config: Config, content_dir: Path, layouts: Path, out: Path,
+            cache: Cache, scanned: list[tuple[str, os.stat_result | None]], inputs: _Inputs, now: datetime,
+            started: float) -> Summary | None:
+    """The build after edits that changed only some articles' text, made from the site in memory: the
+    changed records are made again, changed in place, and only the pages that show their bodies are signed
+    and rendered again (with the search files). None when the edits were of another kind: the whole build
+    runs (it alone is trusted with anything else, and gives the same bytes)."""
+    last = resident.inputs
+    if inputs.settled != last.settled or inputs.states.keys() != last.states.keys() or \
+            resident.until is not None and now.timestamp() >= resident.until:
+        return None
+    ledger = cache.ledger()
+    if ledger is None or ledger[0] != last.digest or not os.path.isfile(os.path.join(out, MARKER)):
+        return None  # another build wrote the output folder since
+    prefix = len(str(content_dir)) + 1
+    changed = [(path, stat) for path, stat in scanned if inputs.states[path] != last.states[path]]
+    rels = [path[prefix:].replace(os.sep, "/") for path, _ in changed]
+    if not changed or len(changed) > MOST_EDITS or \
+            any(not rel.startswith("articles/") or not rel.endswith(".md") or rel not in resident.by_path
+                for rel in rels):
+        return None
+    warned = {problem.path for problem in resident.summary.warnings}
+    popular = {id(article) for article in resident.site.popular}
+    olds = [resident.by_path[rel] for rel in rels]
+    if any(old.source in warned or id(old) in popular for old in olds):
+        return None
+    timings: dict[str, float] = {}
+    forgotten = [cache.known_files[rel][1] for rel in rels if rel in cache.known_files]
+    cache.carry_over(forgotten)
+    made = reload(config, content_dir, changed, cache, options.jobs)
+    timings["load"] = perf_counter() - started
+    if any(record is None or found or record.face != old.face or record.source != old.source
+           for (record, found), old in zip(made, olds, strict=True)):
+        cache.partial, cache.seen_files = False, {}  # the whole build runs (and finds these records cached)
+        return None
+    edited = set()
+    for (record, _), old in zip(made, olds, strict=True):
+        if record.digest != old.digest:
+            for name in (f.name for f in fields(Article)):
+                object.__setattr__(old, name, getattr(record, name))
+            edited.add(old.source)
+    cache.commit()  # page workers read article bodies from the cache file
+    problems: list[Problem] = []
+    before = resident.after
+    after = dict(before)
+    outputs = rerender(resident.held, edited, layouts, problems, before, after, timings, options.jobs)
+    searching = perf_counter()
+    outputs += list(search.index(resident.site, before, after, cache))
+    timings["search"] = perf_counter() - searching
+    writing = perf_counter()
+    cache.stored = dict(before)
+    files = write(iter(outputs), (), out, problems, partial=True, on_apply=cache.forget_signatures)
+    cache.save_signatures(after)
+    resident.after = after
+    resident.inputs = inputs
+    timings["write"] = perf_counter() - writing
+    summary = replace(resident.summary, files=files, milliseconds=round((perf_counter() - started) * 1000),
+                      timings={stage: round(seconds * 1000) for stage, seconds in timings.items()})
+    resident.summary = summary
+    cache.save_ledger(inputs.digest, resident.until, summary)
+    return summary
+
+
+def _kept(cache: Cache, inputs: str, now: datetime, out: Path) -> Summary | None:
+    """The last build's summary when its inputs are these, its moment has not passed (see _until), and the
+    output folder still holds every file it made; else None (the build runs)."""
+    ledger = cache.ledger()
+    if ledger is None or ledger[0] != inputs or ledger[1] is not None and now.timestamp() >= ledger[1]:
+        return None
+    folder = str(out) + os.sep
+    if not os.path.isfile(folder + MARKER) or not all(
+            path.endswith("/") or os.path.isfile(folder + path) for path in cache.signatures()):
+        return None
+    return ledger[2] if isinstance(ledger[2], Summary) else None
+
+
+def _until(content: Content, now: datetime) -> float | None:
+    """The first moment after `now` at which the same inputs make another site (a scheduled article is due,
+    one expires, one leaves the breaking-news window), as a timestamp; None when there is none."""
+    moments = [moment for article in content.articles
+               for moment in (article.date, article.expires, article.date + BREAKING)
+               if moment is not None and moment > now]
+    return min(moments).timestamp() if moments else None
 
 
 def _timed(outputs: Iterator[Output], timings: dict[str, float], stage: str) -> Iterator[Output]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import re
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -148,11 +148,13 @@ def _check_references(env: jinja2.Environment, name: str, names: list[str], layo
 
 def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Problem],
            before: dict[str, str] | None = None, after: dict[str, str] | None = None,
-           timings: dict[str, float] | None = None, jobs: int = 1) -> Iterator[Output]:
+           timings: dict[str, float] | None = None, jobs: int = 1, kept: dict[str, Any] | None = None
+           ) -> Iterator[Output]:
     """Every page of the site; a page whose signature is in `before` (and still on disk) is not rendered again.
 
     The signatures of this build go into `after`. Many pages are rendered in worker processes, with the same
-    bytes as in one. Template errors are reported once per template line.
+    bytes as in one. Template errors are reported once per template line. With `kept`, what a later build
+    needs to re-render only the pages an edit touches goes into it (see `rerender`).
     """
     signer = Signer(site, layouts, env)
     pages = list(_pages(site))
@@ -160,15 +162,47 @@ def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Pr
     if after is not None:
         after[WHOLE_SITE] = whole
     paths = [output_path(url) for _, url, _, _ in pages]
-    if before and before.get(WHOLE_SITE) == whole and all(path in before for path in paths):
+    if kept is None and before and before.get(WHOLE_SITE) == whole and all(path in before for path in paths):
         # Nothing any page is made from has changed (and every page is still on disk): nothing to render.
         for path in paths:
             if after is not None:
                 after[path] = before[path]
             yield Output(path, None)
         return
+    if kept is not None:
+        readers: dict[str, list[int]] = {}
+        everyone = []
+        for index, (template, _, _, context) in enumerate(pages):
+            sources = signer.readers(template, context)
+            if sources is None:
+                everyone.append(index)
+            for source in sources or ():
+                readers.setdefault(source, []).append(index)
+        kept.update(signer=signer, pages=pages, paths=paths, readers=readers, everyone=everyone)
+    yield from _signed(signer, env, layouts, pages, paths, range(len(pages)), problems, before, after, timings,
+                       jobs)
+
+
+def rerender(kept: dict[str, Any], sources: set[str], layouts: Path, problems: list[Problem],
+             before: dict[str, str], after: dict[str, str], timings: dict[str, float], jobs: int) -> list[Output]:
+    """The pages (of a site `render` kept) whose signatures take in these articles' bodies, signed again and
+    rendered where they changed; after an edit that changed only those bodies (and made in place)."""
+    signer: Signer = kept["signer"]
+    signer.refresh()
+    pages, paths = kept["pages"], kept["paths"]
+    after[WHOLE_SITE] = f"{signer.shared}:{signer.contents()}:{len(pages)}"
+    indexes = sorted({*kept["everyone"], *(i for source in sources for i in kept["readers"].get(source, ()))})
+    return list(_signed(signer, signer.env, layouts, pages, paths, indexes, problems, before, after, timings,
+                        jobs))
+
+
+def _signed(signer: Signer, env: jinja2.Environment, layouts: Path, pages: list, paths: list[str],
+            indexes: Iterable[int], problems: list[Problem], before: dict[str, str] | None,
+            after: dict[str, str] | None, timings: dict[str, float] | None, jobs: int) -> Iterator[Output]:
+    """The pages at indexes: signed, and rendered unless `before` holds the same signature."""
     todo = []
-    for index, (template, _, _, context) in enumerate(pages):
+    for index in indexes:
+        template, _, _, context = pages[index]
         signature = signer.page(template, context)
         if signature and after is not None:
             after[paths[index]] = signature

@@ -13,6 +13,7 @@ import json
 from array import array
 from bisect import bisect_left, insort
 from collections.abc import Iterator
+from typing import Any
 
 from . import __version__, bodies
 from .cache import Cache
@@ -23,7 +24,8 @@ from .terms import words
 
 DOCS_PER_SHARD = 1000
 SINGLE_FILE_LIMIT = 1024 * 1024
-FORMAT = 2  # of the index files (the manifest's "version") and of the state kept in the cache
+FORMAT = 2  # of the index files (the manifest's "version")
+STATE_FORMAT = 3  # of the state kept in the cache
 STATE_KEY = "search-index"
 MOST_CHANGES = 200  # more changed articles than this: the index is made afresh (quicker than patching)
 
@@ -36,9 +38,10 @@ def index(site: Site, before: dict[str, str] | None = None, after: dict[str, str
     the signatures of this build's files go into `after`.
     """
     articles = list(reversed(site.articles))  # oldest first: numbers stay put as news is added
-    settings = repr((__version__, FORMAT, site.config.date_format, [(s.slug, s.name) for s in site.sections]))
-    state = cache.get_many([STATE_KEY], remember=True).get(STATE_KEY) if cache is not None else None
-    if not isinstance(state, _State) or state.settings != settings:
+    settings = repr((__version__, FORMAT, STATE_FORMAT, site.config.date_format,
+                     [(s.slug, s.name) for s in site.sections]))
+    state = _recalled(cache) if cache is not None else None
+    if state is None or state.settings != settings:
         state = _State(settings)
     before = before or {}
     try:
@@ -47,25 +50,98 @@ def index(site: Site, before: dict[str, str] | None = None, after: dict[str, str
         if cache is not None:  # the state was changed in place: never reuse it half-done
             cache.remembered.pop(STATE_KEY, None)
         raise
-    if cache is not None and changed:
-        cache.put(STATE_KEY, state, remember=True)
+    if cache is not None:
+        _keep(cache, state, changed)
     for path, data, signature in files:
         if after is not None:
             after[path] = signature
         yield Output(path, None if data is None or before.get(path) == signature else data)
 
 
+def _recalled(cache: Cache) -> _State | None:
+    """The state the last build left: the one in memory, else put together from its pieces in the cache."""
+    state = cache.get_many([STATE_KEY], remember=True).get(STATE_KEY)
+    if not isinstance(state, _State):
+        return None
+    if state.postings is None:  # unpickled: its pieces are entries of their own
+        names = state.pieces()
+        found = cache.get_many(names)
+        if len(found) != len(names):
+            return None
+        state.postings, state.keys, state.rows, state.bodies = {}, [], [], []
+        for name in names:
+            if name.startswith(DOCS_PIECE):
+                keys, rows, body_keys = found[name]
+                state.keys += keys
+                state.rows += rows
+                state.bodies += body_keys
+            else:
+                state.postings.update(found[name])
+        state.dirty = set()
+    cache.keep(*state.pieces())
+    return state
+
+
+def _keep(cache: Cache, state: _State, changed: bool) -> None:
+    """Put the state's changed pieces in the cache (and the whole state in memory for the next build)."""
+    if not changed and not state.dirty:
+        return
+    letters: dict[str, dict[str, tuple[array, array]]] = {}
+    for name in state.dirty:
+        if name.startswith(TERMS_PIECE):
+            letters[name] = {}
+    if letters:
+        for term, lists in state.postings.items():
+            name = TERMS_PIECE + _letter(term)
+            if name in letters:
+                letters[name][term] = lists
+    for name in sorted(state.dirty):
+        if name.startswith(DOCS_PIECE):
+            n = int(name[len(DOCS_PIECE):])
+            part = slice(n * DOCS_PER_SHARD, (n + 1) * DOCS_PER_SHARD)
+            cache.put(name, (state.keys[part], state.rows[part], state.bodies[part]))
+        elif name in letters:
+            cache.put(name, letters[name])
+    state.dirty = set()
+    cache.put(STATE_KEY, state, remember=True)  # pickled without its pieces (see _State.__getstate__)
+
+
+DOCS_PIECE = STATE_KEY + ":docs-"
+TERMS_PIECE = STATE_KEY + ":terms-"
+
+
 class _State:
-    """The index as the last build left it: each document's key and row, each term's documents (title
-    matches and other matches, ascending), and each file's size and signature."""
+    """The index as the last build left it: each document's key, row and body, each term's documents (title
+    matches and other matches, ascending), and each file's size and signature.
+
+    In the cache it is kept in pieces, so an edit re-stores only what it changed: the documents a thousand
+    at a time, the terms by first letter (`pieces`); the state itself holds the rest."""
 
     def __init__(self, settings: str) -> None:
         self.settings = settings
         self.sources: list[str] = []
         self.keys: list[tuple[str, str]] = []
         self.rows: list[list[str]] = []
-        self.postings: dict[str, tuple[array, array]] = {}  # arrays of numbers: ten times quicker to load
+        self.bodies: list[str] = []  # each document's body key (its words are in the cache under it)
+        self.postings: dict[str, tuple[array, array]] | None = {}  # arrays of numbers: quick to load
         self.parts: dict[str, tuple[int, str]] = {}  # size and signature of "docs-N", each letter, "terms"
+        self.letters: set[str] = set()  # the first letters of the terms
+        self.dirty: set[str] = set()  # the pieces changed since the state was last put in the cache
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"settings": self.settings, "sources": self.sources, "parts": self.parts, "letters": self.letters,
+                "postings": None}
+
+    def __setstate__(self, saved: dict[str, Any]) -> None:
+        self.__init__(saved.get("settings", "") if "letters" in saved else "")  # an older shape: start afresh
+        if "letters" in saved:
+            self.sources, self.parts, self.letters, self.postings = (saved["sources"], saved["parts"],
+                                                                     saved["letters"], None)
+
+    def pieces(self) -> list[str]:
+        """The cache names of the state's pieces."""
+        count = -(-len(self.sources) // DOCS_PER_SHARD)
+        return [f"{DOCS_PIECE}{n}" for n in range(count)] + [TERMS_PIECE + letter for letter in sorted(self.letters)]
 
     def update(self, site: Site, articles: list[Article],
                before: dict[str, str]) -> tuple[list[tuple[str, bytes | None, str]], bool]:
@@ -76,8 +152,9 @@ class _State:
         kept = next((i for i, (old, new) in enumerate(zip(self.sources, sources, strict=False)) if old != new),
                     min(len(self.sources), len(sources)))  # numbers below this still name the same article
         changed = [i for i in range(kept) if self.keys[i] != keys[i]]
+        assert self.postings is not None
         if len(changed) + max(len(articles), len(self.sources)) - kept > MOST_CHANGES:  # start afresh
-            self.postings, self.sources, self.keys, self.rows, self.parts = {}, [], [], [], {}
+            self.postings, self.sources, self.keys, self.rows, self.bodies, self.parts = {}, [], [], [], [], {}
             kept, changed = 0, []
         tracking = bool(self.parts)  # else every part is encoded anyway
         dropped = set(changed) | set(range(kept, len(self.sources)))
@@ -85,25 +162,50 @@ class _State:
         removed = self._remove(dropped, kept)
         old_rows = self.rows
         self.rows = old_rows[:kept] + [[] for _ in range(kept, len(articles))]
+        self.bodies = self.bodies[:kept] + [""] * (len(articles) - kept)
         body_terms = bodies.current.all_terms([articles[i].body for i in added])
         put: set[tuple[str, int, int]] = set()
         for i, terms in zip(added, body_terms, strict=True):
             put |= self._add(i, articles[i], terms, tracking)
             self.rows[i] = _row(site, articles[i])
+            self.bodies[i] = articles[i].body
         self.sources, self.keys = sources, keys
         stale = {_letter(term) for term, _, _ in removed ^ put}  # a list an article left and rejoined is as it was
         stale |= {f"docs-{i // DOCS_PER_SHARD}" for i in added if i >= len(old_rows) or old_rows[i] != self.rows[i]}
         stale |= {f"docs-{i // DOCS_PER_SHARD}" for i in range(len(self.rows), len(old_rows))}
+        letters = {_letter(term) for term in self.postings} if not tracking or removed or put else self.letters
+        self.dirty |= {TERMS_PIECE + name for name in stale if not name.startswith("docs-")}
+        self.dirty |= {f"{DOCS_PIECE}{i // DOCS_PER_SHARD}" for i in (*added, *dropped)}
+        if not tracking or letters != self.letters:
+            self.dirty |= {TERMS_PIECE + name for name in letters}
+        self.letters = letters
+        if not tracking:
+            self.dirty |= set(self.pieces())
         files = self._files(stale, before)
         return files, bool(added or dropped or any(data is not None for _, data, _ in files))
 
     def _remove(self, numbers: set[int], kept: int) -> set[tuple[str, int, int]]:
         """Take documents out of every term's lists (all from `kept` on); what was taken, as (term, list,
-        number)."""
+        number). Documents in the middle are looked for only under their own words, when these are known."""
         taken: set[tuple[str, int, int]] = set()
+        assert self.postings is not None
         if not numbers:
             return taken
         few = sorted(n for n in numbers if n < kept)
+        if kept >= len(self.sources):  # none from `kept` on: only the terms the few documents had
+            terms = self._terms(few)
+            if terms is not None:
+                for term in terms:
+                    lists = self.postings.get(term)
+                    for which, found in enumerate(lists or ()):
+                        for n in few:
+                            at = bisect_left(found, n)
+                            if at < len(found) and found[at] == n:
+                                del found[at]
+                                taken.add((term, which, n))
+                    if lists is not None and not lists[0] and not lists[1]:
+                        del self.postings[term]
+                return taken
         for term, lists in list(self.postings.items()):
             for which, found in enumerate(lists):
                 for n in few:
@@ -117,6 +219,19 @@ class _State:
             if not lists[0] and not lists[1]:
                 del self.postings[term]
         return taken
+
+    def _terms(self, numbers: list[int]) -> set[str] | None:
+        """Every term of these documents as they were indexed (None when a body's words are no longer kept)."""
+        if len(self.bodies) < len(self.rows) or not all(self.bodies[n] for n in numbers):
+            return None
+        try:
+            texts = bodies.current.all_terms([self.bodies[n] for n in numbers])
+        except LookupError:
+            return None
+        found: set[str] = set()
+        for n, text in zip(numbers, texts, strict=True):
+            found |= set(words(self.rows[n][1])) | set(words(self.rows[n][2])) | set(text.split())
+        return found
 
     def _add(self, number: int, article: Article, terms: str, tracking: bool) -> set[tuple[str, int, int]]:
         """Put a document into its terms' lists (title words first); what was put, as (term, list, number)."""

@@ -49,6 +49,11 @@ class Signer:
         self._contents: dict[bool, str] = {}
         self._bodies: dict[str, bool] = {}
 
+    def refresh(self) -> None:
+        """Forget what was worked out from articles' bodies (after they were changed in place)."""
+        self.site.__dict__.pop("stamp", None)
+        self._contents.pop(False, None)
+
     def contents(self, faces: bool = False) -> str:
         if faces not in self._contents:
             self._contents[faces] = contents_signature(self.site, faces)
@@ -84,6 +89,22 @@ class Signer:
             parts = (self.contents(faces=not self.shows_bodies(template)), context["current"], context["is_home"],
                      context["is_listing"])
         return hashlib.sha256(f"{self.shared}\n{template}\n{parts!r}".encode()).hexdigest()
+
+    def readers(self, template: str, context: dict[str, Any]) -> list[str] | None:
+        """The articles (by source) whose whole selves, body included, a page's signature takes in; None when
+        it takes in every article's (as `page` does: a page that is signed with faces lists none)."""
+        site = self.site
+        if "article" in context:
+            article = context["article"]
+            return [a.source for a in (article, site.older(article), site.newer(article), *site.related(article))
+                    if a is not None]
+        if "page" in context:
+            return []
+        if "listing" in context:
+            return [a.source for a in context["listing"].articles] if self.shows_bodies(template) else []
+        if "feed" in context and template == "feed.xml" and context["feed"].url != "/feed.xml":
+            return [a.source for a in context["feed"].articles]
+        return None if self.shows_bodies(template) else []
 
 
 _BODY_NAMES = frozenset({"html", "body", "words", "news_article"})

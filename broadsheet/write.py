@@ -43,7 +43,7 @@ def check_output_folder(out: Path, protected: Iterable[Path]) -> None:
 
 def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problems: list[Problem],
           incremental: bool = False, on_apply: Callable[[set[str] | None], None] | None = None,
-          known: set[str] | None = None) -> int:
+          known: set[str] | None = None, partial: bool = False) -> int:
     """Write the site into out and return how many files were written; nothing changes unless all went well.
     The caller holds the output folder's lock (see `locked`).
 
@@ -51,6 +51,8 @@ def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problem
     holds a previous build) stages only the files whose bytes changed, then moves each into place atomically
     and deletes files the site no longer has (those in `known`, the previous build's files, when given);
     `on_apply` runs just before the first file is replaced, with the paths about to change (None: all).
+    A `partial` build gives only some of the site's files (those an edit may have changed): nothing else is
+    deleted.
     """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -58,8 +60,8 @@ def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problem
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     previous = out if (out / MARKER).is_file() else None
     try:
-        if previous and incremental:
-            return _update(stage, outputs, assets, previous, problems, on_apply, known)
+        if previous and (incremental or partial):
+            return _update(stage, outputs, assets, previous, problems, on_apply, known, partial)
         count = _fill(stage, outputs, assets, previous)
         fail_if_errors(problems)
         (stage / MARKER).write_text("This folder is written by Broadsheet; it is replaced on every build.\n")
@@ -73,7 +75,7 @@ def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problem
 
 
 def _update(stage: Path, outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problems: list[Problem],
-            on_apply: Callable[[set[str] | None], None] | None, known: set[str] | None) -> int:
+            on_apply: Callable[[set[str] | None], None] | None, known: set[str] | None, partial: bool = False) -> int:
     """Stage what changed, then (only when the build has no error) move it into out and drop what went."""
     # Changed files wait side by side in the stage under plain numbers: no folders to make there and remove
     # again (making a folder costs as much as writing a page on some file systems).
@@ -89,7 +91,7 @@ def _update(stage: Path, outputs: Iterator[Output], assets: Iterable[Asset], out
             shutil.copy2(asset.source, stage / str(len(changed)))
             changed.append(asset.path)
     fail_if_errors(problems)
-    gone = known - current if known is not None else None
+    gone = known - current if known is not None else set() if partial else None
     if on_apply:
         on_apply(set(changed) | gone if gone is not None else None)
     for number, path in enumerate(changed):
