@@ -169,20 +169,21 @@ class Cache:
             self.stored = {}
         return dict(self.stored)
 
-    def ledger(self) -> tuple[str, float | None, Any] | None:
-        """What the last complete build was made from (see pipeline), until when it holds, and its summary;
-        None when the output folder may have changed since (a build began writing and did not finish)."""
+    def ledger(self) -> tuple[str, float | None, Any, dict[str, str]] | None:
+        """What the last complete build was made from (see pipeline), until when it holds, its summary and
+        the files it read by their bytes; None when the output folder may have changed since (a build began
+        writing and did not finish)."""
         try:
             row = self.db.execute("SELECT value FROM meta WHERE name = 'ledger'").fetchone()
             return pickle.loads(bytes.fromhex(row[0])) if row else None
         except (sqlite3.DatabaseError, ValueError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
             return None
 
-    def save_ledger(self, inputs: str, until: float | None, summary: Any) -> None:
+    def save_ledger(self, inputs: str, until: float | None, summary: Any, racy: dict[str, str]) -> None:
         """Note that the output folder now holds exactly what `inputs` make (until `until`, a timestamp)."""
         with self.db:
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('ledger', ?)",
-                            (pickle.dumps((inputs, until, summary), protocol=pickle.HIGHEST_PROTOCOL).hex(),))
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('ledger', ?)", (pickle.dumps(
+                (inputs, until, summary, racy), protocol=pickle.HIGHEST_PROTOCOL).hex(),))
 
     def forget_signatures(self, paths: set[str] | None) -> None:
         """Blank the signatures of outputs about to be replaced or deleted (None: of all), before they are.

@@ -97,22 +97,24 @@ def _fewer_collections() -> Iterator[None]:
 
 def _build(options: Options, config: Config, content_dir: Path, layouts: Path, out: Path, cache: Cache,
            progress: Progress | None, started: float) -> Summary:
-    global _RESIDENT
     problems: list[Problem] = []
     timings: dict[str, float] = {}
     scanned = scan(str(content_dir), config.root, problems)
     inputs = _inputs(options, config, cache, content_dir, layouts, out, scanned)
     now = options.now or datetime.now(config.zone)
-    resident = _RESIDENT if options.keep and _RESIDENT and _RESIDENT.identity == cache.identity else None
-    kept = None if options.fresh or options.keep and resident is None else _kept(cache, inputs.digest, now, out)
+    where = out.resolve()
+    resident = _RESIDENT.get(where) if options.keep else None
+    if resident is not None and resident.identity != cache.identity:
+        resident = None
+    kept = None if options.fresh or options.keep and resident is None else _kept(cache, inputs, now, out)
     if kept is not None:  # the output folder holds what these inputs make: nothing to do
         spent = round((perf_counter() - started) * 1000)
         return replace(kept, files=0, milliseconds=spent, timings={"load": spent})
-    _RESIDENT = None  # whatever happens next, the site in memory is not the one in the output folder
+    _RESIDENT.pop(where, None)  # whatever happens next, the site in memory is not the one in the output folder
     if resident is not None and not options.fresh:
         summary = _edited(resident, options, config, content_dir, layouts, out, cache, scanned, inputs, now, started)
         if summary is not None:
-            _RESIDENT = resident
+            _RESIDENT[where] = resident
             return summary
     content = load(config, content_dir, layouts / "static", problems, cache, options.jobs, timings, scanned)
     timings["load"] = perf_counter() - started - timings["markdown"]
@@ -144,39 +146,39 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
                       round((perf_counter() - started) * 1000), out, tuple(problems),
                       {stage: round(seconds * 1000) for stage, seconds in timings.items()})
     until = _until(content, now)
-    cache.save_ledger(inputs.digest, until, summary)
+    cache.save_ledger(inputs.digest, until, summary, inputs.racy)
     if held is not None:
-        _RESIDENT = _Resident(cache.identity, inputs, content, site, held, after, summary, until,
-                              {a.path: a for a in content.articles})
+        while len(_RESIDENT) >= MOST_RESIDENT:
+            _RESIDENT.pop(next(iter(_RESIDENT)))
+        _RESIDENT[where] = _Resident(cache.identity, inputs, content, site, held, after, summary, until,
+                                   {a.path: a for a in content.articles})
     return summary
 
 
 @dataclass(frozen=True)
 class _Inputs:
-    """What a build reads, as hashes: `digest` of all of it, `settled` of all but content/, and each file
-    under content/ by its path."""
+    """What a build reads, as hashes: `digest` of all of it, `settled` of all but content/, each file under
+    content/ by its path; and `racy`, the bytes (hashed) of files changed in the last seconds, whose state
+    alone does not tell a second save within the clock's tick from the first."""
 
     digest: str
     settled: str
     states: dict[str, str]
+    racy: dict[str, str]
 
 
 def _inputs(options: Options, config: Config, cache: Cache, content_dir: Path, layouts: Path, out: Path,
             scanned: list[tuple[str, os.stat_result | None]]) -> _Inputs:
     """Everything a build reads: settings (and Broadsheet's version), the folders and the working folder
     (problems name files relative to it), and the state (size, mtime, ctime, inode) of every file under
-    content/ and layouts/, as the build's own scan sees them. A file changed in the last seconds counts by
-    its bytes too: a second save within the clock's tick can leave its state as it was."""
+    content/ and layouts/, as the build's own scan sees them."""
     recent = time.time_ns() - RECENT_NS
+    racy: dict[str, str] = {}
 
     def state(path: str, stat: os.stat_result | None) -> str:
-        known = f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}" if stat else "-"
         if stat is None or max(stat.st_mtime_ns, stat.st_ctime_ns) >= recent:
-            try:
-                known += ":" + hashlib.sha256(Path(path).read_bytes()).hexdigest()
-            except OSError:
-                known += ":unreadable"
-        return known
+            racy[path] = _bytes_hash(path)
+        return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}" if stat else "-"
 
     settled = hashlib.sha256(repr((cache.fingerprint, os.getcwd(), str(content_dir), str(layouts), str(out),
                                    options.drafts, options.future)).encode())
@@ -186,7 +188,20 @@ def _inputs(options: Options, config: Config, cache: Cache, content_dir: Path, l
     digest = hashlib.sha256(settled.digest())
     for path, known in states.items():
         digest.update(f"{path}\0{known}\n".encode())
-    return _Inputs(digest.hexdigest(), settled.hexdigest(), states)
+    return _Inputs(digest.hexdigest(), settled.hexdigest(), states, racy)
+
+
+def _bytes_hash(path: str) -> str:
+    try:
+        with open(path, "rb") as file:
+            return hashlib.sha256(file.read()).hexdigest()
+    except OSError:
+        return "unreadable"
+
+
+def _resaved(racy: dict[str, str]) -> set[str]:
+    """The files among `racy` whose bytes are no longer those hashed."""
+    return {path for path, known in racy.items() if _bytes_hash(path) != known}
 
 
 @dataclass
@@ -205,7 +220,8 @@ class _Resident:
     by_path: dict[str, Article]
 
 
-_RESIDENT: _Resident | None = None
+_RESIDENT: dict[Path, _Resident] = {}  # by output folder
+MOST_RESIDENT = 2  # sites kept in memory at once
 MOST_EDITS = 50  # more changed articles than this: the whole build runs
 
 
@@ -223,17 +239,19 @@ def _edited(resident: _Resident, options: Options, config: Config, content_dir: 
     ledger = cache.ledger()
     if ledger is None or ledger[0] != last.digest or not os.path.isfile(os.path.join(out, MARKER)):
         return None  # another build wrote the output folder since
+    resaved = _resaved(last.racy)
+    if any(path not in last.states for path in resaved):
+        return None  # a layout saved again within its clock's tick
     prefix = len(str(content_dir)) + 1
-    changed = [(path, stat) for path, stat in scanned if inputs.states[path] != last.states[path]]
+    changed = [(path, stat) for path, stat in scanned if inputs.states[path] != last.states[path] or path in resaved]
     rels = [path[prefix:].replace(os.sep, "/") for path, _ in changed]
     if not changed or len(changed) > MOST_EDITS or \
             any(not rel.startswith("articles/") or not rel.endswith(".md") or rel not in resident.by_path
                 for rel in rels):
         return None
     warned = {problem.path for problem in resident.summary.warnings}
-    popular = {id(article) for article in resident.site.popular}
     olds = [resident.by_path[rel] for rel in rels]
-    if any(old.source in warned or id(old) in popular for old in olds):
+    if any(old.source in warned for old in olds):
         return None
     timings: dict[str, float] = {}
     forgotten = [cache.known_files[rel][1] for rel in rels if rel in cache.known_files]
@@ -268,15 +286,16 @@ def _edited(resident: _Resident, options: Options, config: Config, content_dir: 
     summary = replace(resident.summary, files=files, milliseconds=round((perf_counter() - started) * 1000),
                       timings={stage: round(seconds * 1000) for stage, seconds in timings.items()})
     resident.summary = summary
-    cache.save_ledger(inputs.digest, resident.until, summary)
+    cache.save_ledger(inputs.digest, resident.until, summary, inputs.racy)
     return summary
 
 
-def _kept(cache: Cache, inputs: str, now: datetime, out: Path) -> Summary | None:
+def _kept(cache: Cache, inputs: _Inputs, now: datetime, out: Path) -> Summary | None:
     """The last build's summary when its inputs are these, its moment has not passed (see _until), and the
     output folder still holds every file it made; else None (the build runs)."""
     ledger = cache.ledger()
-    if ledger is None or ledger[0] != inputs or ledger[1] is not None and now.timestamp() >= ledger[1]:
+    if ledger is None or ledger[0] != inputs.digest or ledger[1] is not None and now.timestamp() >= ledger[1] \
+            or _resaved(ledger[3]):
         return None
     folder = str(out) + os.sep
     if not os.path.isfile(folder + MARKER) or not all(

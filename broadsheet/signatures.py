@@ -15,12 +15,14 @@ from .model import Site
 
 
 def site_signature(site: Site, layouts: Path) -> str:
-    """What every page shares: version, settings, every layout, navigation, pages list and Most Popular."""
+    """What every page shares: version, settings, every layout, navigation, pages list and Most Popular (by
+    what its stories show without their text: a page whose layouts may show any story's text also signs
+    their bodies, see `Signer.page`)."""
     digest = hashlib.sha256(f"{__version__}\n{site.config!r}\n".encode())
     for path in sorted(p for p in layouts.rglob("*") if p.is_file() and "static" not in p.relative_to(layouts).parts):
         digest.update(path.relative_to(layouts).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     shared = ([(s.slug, s.name, s.url) for s in site.sections], [(p.digest, p.url) for p in site.pages],
-              [(a.digest, a.url) for a in site.popular])
+              [(a.face, a.url) for a in site.popular])
     digest.update(repr(shared).encode())
     return digest.hexdigest()
 
@@ -36,131 +38,201 @@ def contents_signature(site: Site, faces: bool = False) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+NONE, OWN, ANY = 0, 1, 2  # what a layout may show of story text: none, its own article's, any article's
+
+
 class Signer:
     """Signs each page of one build: what it shows, the layouts, and for site-wide pages all the contents.
 
-    A page whose layouts can show no article's body (see `shows_bodies`) is signed with the articles' faces,
-    so an edit to a story's text re-renders its page and the feeds, not the home page, listings or sitemap.
+    Articles count by their faces (what they show without their text) on pages whose layouts can show no
+    story's text, and by their own text only on an article page whose layouts show no other's (see
+    `shows_bodies`): an edit to a story's text re-renders its page and the feeds, not the home page,
+    listings, sitemap or the pages that link to it.
     """
 
     def __init__(self, site: Site, layouts: Path, env: jinja2.Environment) -> None:
         self.site, self.env = site, env
         self.shared = site_signature(site, layouts)
         self._contents: dict[bool, str] = {}
-        self._bodies: dict[str, bool] = {}
+        self._bodies: dict[str, int] = {}
+        self._popular = ""
 
     def refresh(self) -> None:
         """Forget what was worked out from articles' bodies (after they were changed in place)."""
         self.site.__dict__.pop("stamp", None)
         self._contents.pop(False, None)
+        self._popular = ""
 
     def contents(self, faces: bool = False) -> str:
         if faces not in self._contents:
             self._contents[faces] = contents_signature(self.site, faces)
         return self._contents[faces]
 
-    def shows_bodies(self, template: str) -> bool:
-        """Whether a layout, with everything it extends, includes and imports, may show an article's body."""
+    def shows_bodies(self, template: str) -> int:
+        """What story text a layout, with everything it extends, includes and imports, may show: NONE, its
+        page's OWN article's, or ANY article's."""
         if template not in self._bodies:
-            self._bodies[template] = _shows_bodies(self.env, template, set())
+            self._bodies[template] = _shows_bodies(self.env, template)
         return self._bodies[template]
 
     def page(self, template: str, context: dict[str, Any]) -> str:
         site = self.site
+        shows = self.shows_bodies(template)
         if "article" in context:  # the most numerous pages: their parts are joined, not repr()'d (3x quicker)
             article = context["article"]
-            near = [a.digest + a.url if a else "-" for a in (site.older(article), site.newer(article))]
-            parts: Any = "\x1f".join((article.digest, article.url, *near,
-                                       *(a.digest + a.url for a in site.related(article))))
+            others = [site.older(article), site.newer(article), *site.related(article)]
+            parts: Any = "\x1f".join((article.digest, article.url, *(
+                "-" if a is None else (a.digest if shows == ANY else a.face) + a.url for a in others)))
         elif "page" in context:
             parts = (context["page"].digest, context["page"].url)
         elif "listing" in context:
             listing = context["listing"]
             author = site.author(listing.title) if listing.kind == "author" else None
             profile = author.profile.digest if author and author.profile else ""
-            full = self.shows_bodies(template)
-            shown = "\x1f".join((a.digest if full else a.face) + a.url for a in listing.articles)
+            shown = "\x1f".join((a.digest if shows == ANY else a.face) + a.url for a in listing.articles)
             parts = (listing.kind, listing.title, listing.description, listing.url, listing.number,
                      listing.page_urls, listing.feed_url, profile, shown, context["current"], context["is_listing"])
         elif "feed" in context and template == "feed.xml" and context["feed"].url != "/feed.xml":
             feed = context["feed"]
             parts = (feed.title, feed.url, feed.home, [(a.digest, a.url) for a in feed.articles])
         else:
-            parts = (self.contents(faces=not self.shows_bodies(template)), context["current"], context["is_home"],
+            parts = (self.contents(faces=shows != ANY), context["current"], context["is_home"],
                      context["is_listing"])
+        if shows == ANY:
+            if not self._popular:
+                self._popular = "\x1f".join(a.digest for a in site.popular)
+            parts = (parts, self._popular)
         return hashlib.sha256(f"{self.shared}\n{template}\n{parts!r}".encode()).hexdigest()
 
     def readers(self, template: str, context: dict[str, Any]) -> list[str] | None:
-        """The articles (by source) whose whole selves, body included, a page's signature takes in; None when
-        it takes in every article's (as `page` does: a page that is signed with faces lists none)."""
+        """The articles (by source) whose whole selves, text included, a page's signature takes in; None when
+        it takes in every article's (as `page` does)."""
         site = self.site
+        shows = self.shows_bodies(template)
+        found: list[Any] = list(site.popular) if shows == ANY else []
         if "article" in context:
             article = context["article"]
-            return [a.source for a in (article, site.older(article), site.newer(article), *site.related(article))
-                    if a is not None]
-        if "page" in context:
-            return []
-        if "listing" in context:
-            return [a.source for a in context["listing"].articles] if self.shows_bodies(template) else []
-        if "feed" in context and template == "feed.xml" and context["feed"].url != "/feed.xml":
-            return [a.source for a in context["feed"].articles]
-        return None if self.shows_bodies(template) else []
+            found.append(article)
+            if shows == ANY:
+                found += [site.older(article), site.newer(article), *site.related(article)]
+        elif "listing" in context:
+            found += context["listing"].articles if shows == ANY else []
+        elif "feed" in context and template == "feed.xml" and context["feed"].url != "/feed.xml":
+            found += context["feed"].articles
+        elif "page" not in context and shows == ANY:
+            return None
+        return [a.source for a in found if a is not None]
 
 
 _BODY_NAMES = frozenset({"html", "body", "words", "news_article"})
 
 
-def _shows_bodies(env: jinja2.Environment, name: str, seen: set[str]) -> bool:
-    """True unless the layout's syntax tree, and those of the layouts it names, are sure to show no body:
-    no attribute, item, string or function named like one (html, body, words, news_article), no item picked
-    by a variable, no layout named by a variable. Reading time is not a body: an article's face covers it."""
+def _shows_bodies(env: jinja2.Environment, name: str, seen: dict[str, int] | None = None) -> int:
+    """What story text a layout may show (NONE, OWN or ANY), from its syntax tree and those of the layouts it
+    names; see `_facts`. A layout named by a variable may show anything."""
+    seen = {} if seen is None else seen
     if name in seen:
-        return False
-    seen.add(name)
+        return seen[name]  # NONE while it is being looked at: a cycle adds nothing
+    seen[name] = NONE
     try:
         source = env.loader.get_source(env, name)[0] if env.loader else ""
     except jinja2.TemplateError:
-        return True
-    shows, named = layout_facts(env, source)
-    return shows or any(other is None or _shows_bodies(env, other, seen) for _, other, _ in named)
+        seen[name] = ANY
+        return ANY
+    shows, named, elsewhere = layout_facts(env, source)
+    for index, (_, other, _) in enumerate(named):
+        if shows == ANY:
+            break
+        theirs = ANY if other is None else _shows_bodies(env, other, seen)
+        shows = max(shows, ANY if theirs == OWN and index in elsewhere else theirs)
+    seen[name] = shows
+    return shows
 
 
 Reference = tuple[int, str | None, bool]  # line, the layout named (None: by a variable), whether it may be missing
-_FACTS: dict[str, tuple[bool, list[Reference]]] = {}  # by layout source, for as long as the process lives
+Facts = tuple[int, list[Reference], set[int]]  # what text it shows, what it names, which of those see another article
+_FACTS: dict[str, Facts] = {}  # by layout source, for as long as the process lives
 
 
-def layout_facts(env: jinja2.Environment, source: str) -> tuple[bool, list[Reference]]:
-    """Whether a layout's own syntax may show an article's body, and the layouts it extends, includes or
-    imports; parsed once per source however many builds ask (an unreadable layout may show anything)."""
+def layout_facts(env: jinja2.Environment, source: str) -> Facts:
+    """What story text a layout's own syntax may show (NONE, OWN, ANY), the layouts it extends, includes or
+    imports, and which of those (by place in that list) it renders where `article` names another story;
+    parsed once per source however many builds ask (an unreadable layout may show anything)."""
     if source not in _FACTS:
         if len(_FACTS) > 500:
             _FACTS.clear()
         try:
             tree = env.parse(source)
         except jinja2.TemplateError:
-            return True, []
-        _FACTS[source] = (_shows_body_here(tree), list(_references(tree)))
+            return ANY, [], set()
+        _FACTS[source] = _facts(tree)
     return _FACTS[source]
 
 
-def _shows_body_here(tree: nodes.Template) -> bool:
+_SCOPES = (nodes.For, nodes.Macro, nodes.CallBlock, nodes.With)  # a name bound here is bound inside only
+_BINDINGS = (*_SCOPES, nodes.Assign, nodes.AssignBlock, nodes.FromImport, nodes.Import)
+
+
+def _facts(tree: nodes.Template) -> Facts:
+    """See layout_facts. Text is shown through an attribute, item, string or name like html, body, words or
+    news_article (an item picked by a variable could be any of them). It is the page's own when it is
+    `article.<that>` or `news_article(article)` in a layout that never gives `article` another value (a
+    loop, a macro's argument, a set, an import); a layout it renders inside such a loop or macro, or any
+    layout when `article` is set at the top, sees another story."""
+    binders = [node for node in tree.find_all(_BINDINGS) if _binds(node, "article")]
+    everywhere = any(not isinstance(node, _SCOPES) for node in binders)
+    inside = {id(n) for node in binders if isinstance(node, _SCOPES) for n in node.find_all(nodes.Node)}
+    references = list(_references(tree))
+    nodes_named = [node for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport))
+                   for _ in _targets(node)]
+    elsewhere = {i for i, node in enumerate(nodes_named) if everywhere or id(node) in inside}
+    if any(isinstance(n, nodes.Block) for node in binders for n in node.find_all(nodes.Block)):
+        return ANY, references, elsewhere  # a block filled in by a layout that extends this one sees another
+    own = {id(call.node) for call in tree.find_all(nodes.Call)
+           if isinstance(call.node, nodes.Name) and call.node.name == "news_article" and len(call.args) == 1
+           and isinstance(call.args[0], nodes.Name) and call.args[0].name == "article"
+           and not call.kwargs and call.dyn_args is None and call.dyn_kwargs is None}
+    shows = NONE
     for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Const, nodes.Name)):
         if isinstance(node, nodes.Getattr) and node.attr in _BODY_NAMES:
-            return True
+            if not binders and isinstance(node.node, nodes.Name) and node.node.name == "article":
+                shows = OWN
+                continue
+            return ANY, references, elsewhere
         if isinstance(node, nodes.Getitem) and not isinstance(node.arg, (nodes.Const, nodes.Slice)) \
                 and not isinstance(node.node, nodes.Dict):  # `{...}[key]` picks from the layout's own table
-            return True
+            return ANY, references, elsewhere
         if isinstance(node, nodes.Const) and isinstance(node.value, str) and node.value in _BODY_NAMES:
-            return True
+            return ANY, references, elsewhere
         if isinstance(node, nodes.Name) and node.name in _BODY_NAMES:
-            return True
-    return False
+            if not binders and id(node) in own:
+                shows = OWN
+                continue
+            return ANY, references, elsewhere
+    return shows, references, elsewhere
+
+
+def _binds(node: nodes.Node, name: str) -> bool:
+    """Whether a statement gives `name` a value of its own (an import binds its alias or its names)."""
+    if isinstance(node, nodes.Macro | nodes.CallBlock):
+        return any(arg.name == name for arg in node.args)
+    if isinstance(node, nodes.FromImport):
+        return any((item[1] if isinstance(item, tuple) else item) == name for item in node.names)
+    if isinstance(node, nodes.Import):
+        return node.target == name
+    if isinstance(node, nodes.With):
+        return any(target.name == name for target in node.targets if isinstance(target, nodes.Name))
+    target = node.target
+    return any(n.name == name for n in ([target] if isinstance(target, nodes.Name) else target.find_all(nodes.Name)))
+
+
+def _targets(node: nodes.Node) -> list[nodes.Node]:
+    return node.template.items if isinstance(node.template, (nodes.List, nodes.Tuple)) else [node.template]
 
 
 def _references(tree: nodes.Template) -> Iterator[Reference]:
     for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
         optional = isinstance(node, nodes.Include) and node.ignore_missing
-        targets = node.template.items if isinstance(node.template, (nodes.List, nodes.Tuple)) else [node.template]
-        for target in targets:
+        for target in _targets(node):
             known = isinstance(target, nodes.Const) and isinstance(target.value, str)
             yield node.lineno, target.value if known else None, optional

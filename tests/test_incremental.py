@@ -7,7 +7,9 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from broadsheet.pipeline import Options, build
+import pytest
+
+from broadsheet.pipeline import Options, Summary, build
 
 from .conftest import article, snapshot, write_files
 
@@ -23,22 +25,26 @@ def story(rng: random.Random, n: int) -> str:
                    tags=tags, body=f"Paragraph {rng.random()} for story {n}.")
 
 
-def both(root: Path, tmp: Path, step: int) -> None:
-    """Build incrementally into site/ and cold into a fresh folder; the two must be identical."""
-    build(Options(config=root / "pyproject.toml", now=NOW, jobs=1))
+def both(root: Path, tmp: Path, step: int, keep: bool = False) -> Summary:
+    """Build incrementally into site/ (with `keep`, as the preview does, from the site kept in memory) and
+    cold into a fresh folder; the two must be identical."""
+    summary = build(Options(config=root / "pyproject.toml", now=NOW, jobs=1, keep=keep))
     cold = tmp / f"cold-{step}"
     build(Options(config=root / "pyproject.toml", now=NOW, out=cold, fresh=True, jobs=1))
     assert snapshot(root / "site") == snapshot(cold), f"step {step}"
+    return summary
 
 
-def test_random_edits_match_a_cold_build(make_site, tmp_path):
+@pytest.mark.parametrize("keep", [False, True], ids=["command", "preview"])
+def test_random_edits_match_a_cold_build(make_site, tmp_path, keep):
     rng = random.Random(7)
     files = {f"content/articles/{rng.choice(SECTIONS)}/s{n}.md": story(rng, n) for n in range(12)}
     root = make_site(files)
-    both(root, tmp_path, 0)
-    for step in range(1, 15):
+    both(root, tmp_path, 0, keep)
+    quick = 0
+    for step in range(1, 22):
         paths = sorted((root / "content/articles").rglob("*.md"))
-        edit = step % 7
+        edit = step % 7 if step < 15 else 6  # the last steps edit story text only (the preview's quick path)
         target = rng.choice(paths)
         if edit == 0:
             write_files(root, {f"content/articles/{rng.choice(SECTIONS)}/new{step}.md": story(rng, 100 + step)})
@@ -56,7 +62,9 @@ def test_random_edits_match_a_cold_build(make_site, tmp_path):
         else:
             card = root / "layouts/partials/card.html"
             card.write_text(card.read_text().replace('class="card-meta">', f'class="card-meta" data-v="{step}">'))
-        both(root, tmp_path, step)
+        summary = both(root, tmp_path, step, keep)
+        quick += "model" not in summary.timings  # made from the site in memory (or nothing to do)
+    assert quick >= (6 if keep else 0)
 
 
 def test_unchanged_files_keep_their_mtime_and_edits_touch_only_their_pages(make_site):
@@ -74,15 +82,17 @@ def test_unchanged_files_keep_their_mtime_and_edits_touch_only_their_pages(make_
     assert "static/css/site.css" not in changed and "sport/index.html" not in changed
 
 
-def test_an_edit_to_a_story_text_rerenders_only_pages_that_show_it(make_site, tmp_path):
+@pytest.mark.parametrize("keep", [False, True], ids=["command", "preview"])
+def test_an_edit_to_a_story_text_rerenders_only_pages_that_show_it(make_site, tmp_path, keep):
     root = make_site({"content/articles/news/a.md": article("Alpha", "2024-05-01", body="First words here."),
                       "content/articles/sport/b.md": article("Beta", "2024-05-02")})
-    both(root, tmp_path, 0)
+    both(root, tmp_path, 0, keep)
     site = root / "site"
     before = {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
     a = root / "content/articles/news/a.md"
-    a.write_text(a.read_text().replace("First words here.", "First words here, with a harbour view."))
-    both(root, tmp_path, 1)
+    a.write_text(a.read_text() + "\nA second paragraph, with a harbour view.\n")  # the summary stays as it was
+    summary = both(root, tmp_path, 1, keep)
+    assert ("model" not in summary.timings) == keep  # the preview redid only the pages that show the text
     changed = {p.relative_to(site).as_posix() for p in site.rglob("*")
                if p.is_file() and p.stat().st_mtime_ns != before.get(p)}
     # the story, the feeds that carry its text and the search terms; not the home page, listings or sitemap
@@ -91,9 +101,9 @@ def test_an_edit_to_a_story_text_rerenders_only_pages_that_show_it(make_site, tm
     index = root / "layouts/index.html"
     shown = "<div hidden>{{ site.articles[-1].html|safe }}</div>"
     index.write_text(index.read_text().replace("{% block content %}", "{% block content %}" + shown))
-    both(root, tmp_path, 2)
+    both(root, tmp_path, 2, keep)
     a.write_text(a.read_text().replace("a harbour view.", "a river view."))
-    both(root, tmp_path, 3)
+    both(root, tmp_path, 3, keep)
     assert "a river view." in (site / "index.html").read_text()
 
 
