@@ -51,17 +51,17 @@ class Cache:
             path.unlink(missing_ok=True)
             self.db = sqlite3.connect(path)
             self.db.executescript(_SCHEMA)
-        self.known_files = self.files()
+        self._known: dict[str, tuple[str, str]] | None = None  # read when first asked for (see known_files)
         self.identity = self._identity()
         self.remembered: dict[str, Any] = {}
         self.partial = False
         self._recalled = _REMEMBERED[1] if self.identity and _REMEMBERED[0] == self.identity else {}
 
-    def carry_over(self, forgotten: list[str]) -> None:
-        """For a build that reads only the sources that changed: every other source's note and remembered
-        value stay as the last build left them (minus the `forgotten` keys), and no entry is dropped."""
+    def carry_over(self, names: list[str]) -> None:
+        """For a build that reads only the sources that changed (`names`): every other source's note and
+        remembered value stay as the last build left them, and no entry is dropped."""
         self.partial = True
-        self.seen_files = dict(self.known_files)
+        forgotten = {known[1] for known in map(self.known_file, names) if known is not None}
         self.remembered = {key: value for key, value in self._recalled.items() if key not in forgotten}
         self._recalled = self.remembered
 
@@ -126,6 +126,24 @@ class Cache:
             if remember:
                 self.remembered[key] = found[key]
         return found
+
+    @property
+    def known_files(self) -> dict[str, tuple[str, str]]:
+        """name -> (file state, key) of every source the last build saw (see files)."""
+        if self._known is None:
+            self._known = self.files()
+        return self._known
+
+    def known_file(self, name: str) -> tuple[str, str] | None:
+        """(file state, key) of one source as the last build saw it (a build that reads only some sources
+        does not read every row)."""
+        if self._known is not None or not self.partial:
+            return self.known_files.get(name)
+        try:
+            row = self.db.execute("SELECT state, key FROM files WHERE name = ?", (name,)).fetchone()
+        except sqlite3.DatabaseError:
+            return None
+        return (row[0], row[1]) if row else None
 
     def files(self) -> dict[str, tuple[str, str]]:
         """name -> (size, mtime, ctime and inode as text, key) of each source as the last build saw it."""
@@ -213,12 +231,16 @@ class Cache:
         _REMEMBERED = (self.identity, self.remembered) if self.identity else ("", {})
         with self.db:
             self._flush()
-            gone = self.known_files.keys() - self.seen_files.keys()
-            self.db.executemany("DELETE FROM files WHERE name = ?", ((name,) for name in gone))
-            self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?)",
-                                ((name, state, key) for name, (state, key) in self.seen_files.items()
-                                 if self.known_files.get(name) != (state, key)))
-            self.known_files = dict(self.seen_files)
+            if self.partial:  # only some sources were looked at: the others' notes stay
+                self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?)",
+                                    ((name, state, key) for name, (state, key) in self.seen_files.items()))
+            else:
+                gone = self.known_files.keys() - self.seen_files.keys()
+                self.db.executemany("DELETE FROM files WHERE name = ?", ((name,) for name in gone))
+                self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?)",
+                                    ((name, state, key) for name, (state, key) in self.seen_files.items()
+                                     if self.known_files.get(name) != (state, key)))
+                self._known = dict(self.seen_files)
             stored = self.db.execute("SELECT count(*) FROM entries").fetchone()[0]
             if stored != len(self.used) and not self.partial:  # an entry was not used (or a used name is not there)
                 self.db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")

@@ -223,7 +223,7 @@ def _identify(path: str, rel: str, cache: Cache | None, stat: os.stat_result | N
     if cache is not None:
         stat = stat or os.stat(path)
         state = f"{cache.fingerprint[:16]}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
-        known = cache.known_files.get(rel)
+        known = cache.known_file(rel)
         if known is not None and known[0] == state:
             cache.saw_file(rel, state, known[1])
             return known[1], None

@@ -138,12 +138,12 @@ class Site:
     @cached_property
     def stamp(self) -> str:
         """One hash of every published article's contents and address, in order (for signatures)."""
-        return hashlib.sha256(repr([(a.digest, a.url) for a in self.articles]).encode()).hexdigest()
+        return hashlib.sha256("\x1f".join(a.digest + a.url for a in self.articles).encode()).hexdigest()
 
     @cached_property
     def face_stamp(self) -> str:
         """Like stamp, but blind to bodies: what pages that show no article's text are made from."""
-        return hashlib.sha256(repr([(a.face, a.url) for a in self.articles]).encode()).hexdigest()
+        return hashlib.sha256("\x1f".join(a.face + a.url for a in self.articles).encode()).hexdigest()
 
     @cached_property
     def _index(self) -> dict[str, dict[str, Any]]:
@@ -182,7 +182,7 @@ def make_site(config: Config, content: Content, now: datetime, drafts: bool, fut
     section or place in the order changed, and refreshed otherwise.
     """
     shown = [a for a in content.articles if published(a, now, drafts, future)]
-    articles = tuple(sorted(shown, key=_newest_first))  # each carries its URL from documents.permalink
+    articles = tuple(sorted(shown, key=newest_first))  # each carries its URL from documents.permalink
     pages = tuple(replace(p, url=f"/{p.slug}/") for p in content.pages if drafts or not p.draft)
     sections = _sections(config, articles)
     tags = tuple(Tag(*group) for group in _group(articles, lambda a: a.tags, "tags", problems))
@@ -233,7 +233,7 @@ def published(article: Article, now: datetime, drafts: bool, future: bool) -> bo
     return article.expires is None or article.expires > now
 
 
-def _newest_first(article: Article) -> tuple[float, str, str]:
+def newest_first(article: Article) -> tuple[float, str, str]:
     return (-article.date.timestamp(), article.title.casefold(), article.source)
 
 

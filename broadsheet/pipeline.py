@@ -8,6 +8,7 @@ import hashlib
 import itertools
 import os
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
@@ -20,7 +21,7 @@ from .cache import Cache, forget
 from .config import Config, load_config
 from .content import load, reload, scan
 from .errors import BuildError, Problem, display_path, fail_if_errors
-from .model import BREAKING, Site, make_site
+from .model import BREAKING, Site, make_site, newest_first, output_path
 from .records import Article, Content
 from .render import Output, make_environment, render, rerender
 from .write import MARKER, check_output_folder, locked, write
@@ -151,7 +152,8 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
         while len(_RESIDENT) >= MOST_RESIDENT:
             _RESIDENT.pop(next(iter(_RESIDENT)))
         _RESIDENT[where] = _Resident(cache.identity, inputs, content, site, held, after, summary, until,
-                                   {a.path: a for a in content.articles})
+                                     {a.path: a for a in content.articles},
+                                     {id(a): i for i, a in enumerate(site.articles)})
     return summary
 
 
@@ -218,6 +220,7 @@ class _Resident:
     summary: Summary
     until: float | None
     by_path: dict[str, Article]
+    positions: dict[int, int]  # each published article's place in the newest-first order, by id()
 
 
 _RESIDENT: dict[Path, _Resident] = {}  # by output folder
@@ -228,10 +231,12 @@ MOST_EDITS = 50  # more changed articles than this: the whole build runs
 def _edited(resident: _Resident, options: Options, config: Config, content_dir: Path, layouts: Path, out: Path,
             cache: Cache, scanned: list[tuple[str, os.stat_result | None]], inputs: _Inputs, now: datetime,
             started: float) -> Summary | None:
-    """The build after edits that changed only some articles' text, made from the site in memory: the
-    changed records are made again, changed in place, and only the pages that show their bodies are signed
-    and rendered again (with the search files). None when the edits were of another kind: the whole build
-    runs (it alone is trusted with anything else, and gives the same bytes)."""
+    """The build after edits to a few articles that leave the site's shape as it was (the same articles in
+    the same lists in the same order: text, headline, standfirst or picture edits, not a new date, section,
+    tag or byline), made from the site in memory: the changed records are made again and changed in place,
+    and only the pages that take them in are signed and rendered again (with the search files). None when
+    the edits were of another kind: the whole build runs (it alone is trusted with anything else, and
+    gives the same bytes; the tests hold the two to that)."""
     last = resident.inputs
     if inputs.settled != last.settled or inputs.states.keys() != last.states.keys() or \
             resident.until is not None and now.timestamp() >= resident.until:
@@ -254,31 +259,34 @@ def _edited(resident: _Resident, options: Options, config: Config, content_dir: 
     if any(old.source in warned for old in olds):
         return None
     timings: dict[str, float] = {}
-    forgotten = [cache.known_files[rel][1] for rel in rels if rel in cache.known_files]
-    cache.carry_over(forgotten)
+    cache.carry_over(rels)
     made = reload(config, content_dir, changed, cache, options.jobs)
     timings["load"] = perf_counter() - started
-    if any(record is None or found or record.face != old.face or record.source != old.source
-           for (record, found), old in zip(made, olds, strict=True)):
+    if any(record is None or found for record, found in made) or \
+            not _same_shape(resident, {old.path: record for (record, _), old in zip(made, olds, strict=True)}):
         cache.partial, cache.seen_files = False, {}  # the whole build runs (and finds these records cached)
         return None
-    edited = set()
+    edited, faces = set(), set()
+    gone = {output_path(old.url) for (record, _), old in zip(made, olds, strict=True) if record.url != old.url}
     for (record, _), old in zip(made, olds, strict=True):
         if record.digest != old.digest:
+            if record.face != old.face:
+                faces.add(old.source)
             for name in (f.name for f in fields(Article)):
                 object.__setattr__(old, name, getattr(record, name))
+            old.__dict__.pop("modified", None)  # worked out from the record's fields when first asked
             edited.add(old.source)
     cache.commit()  # page workers read article bodies from the cache file
     problems: list[Problem] = []
     before = resident.after
-    after = dict(before)
-    outputs = rerender(resident.held, edited, layouts, problems, before, after, timings, options.jobs)
+    after = {path: signature for path, signature in before.items() if path not in gone}
+    outputs = rerender(resident.held, edited, faces, layouts, problems, before, after, timings, options.jobs)
     searching = perf_counter()
     outputs += list(search.index(resident.site, before, after, cache))
     timings["search"] = perf_counter() - searching
     writing = perf_counter()
     cache.stored = dict(before)
-    files = write(iter(outputs), (), out, problems, partial=True, on_apply=cache.forget_signatures)
+    files = write(iter(outputs), (), out, problems, on_apply=cache.forget_signatures, known=gone, partial=True)
     cache.save_signatures(after)
     resident.after = after
     resident.inputs = inputs
@@ -288,6 +296,46 @@ def _edited(resident: _Resident, options: Options, config: Config, content_dir: 
     resident.summary = summary
     cache.save_ledger(inputs.digest, resident.until, summary, inputs.racy)
     return summary
+
+
+SHAPE = ("source", "path", "date", "expires", "draft", "section", "tags", "authors")
+
+
+def _same_shape(resident: _Resident, new: dict[str, Article]) -> bool:
+    """Whether the site keeps its shape with these records (by path) in place of the ones it has: the same
+    fields that choose, group and place articles, none of them among Most Popular unless only its text
+    changed, each in its place in the newest-first order, and any new address free."""
+    site, olds = resident.site, resident.by_path
+    popular = {id(article) for article in site.popular}
+    for path, record in new.items():
+        old = olds[path]
+        if any(getattr(old, name) != getattr(record, name) for name in SHAPE):
+            return False
+        if record.face != old.face and id(old) in popular:
+            return False
+    moved = {path: record for path, record in new.items() if record.url != olds[path].url}
+    if moved:
+        if any(id(olds[path]) not in resident.positions for path in moved):
+            return False  # an unpublished story's address is checked by the whole build
+        taken = {_file_key(path) for path in resident.after} - {_file_key(output_path(olds[p].url)) for p in moved}
+        wanted = [_file_key(output_path(record.url)) for record in moved.values()]
+        if len(set(wanted)) < len(wanted) or taken.intersection(wanted):
+            return False
+
+    def key(article: Article) -> tuple[float, str, str]:
+        return newest_first(new.get(article.path, article))
+
+    order = site.articles
+    for path in new:
+        at = resident.positions.get(id(olds[path]))
+        if at is not None and (at > 0 and not key(order[at - 1]) < key(order[at]) or
+                               at + 1 < len(order) and not key(order[at]) < key(order[at + 1])):
+            return False
+    return True
+
+
+def _file_key(path: str) -> str:
+    return unicodedata.normalize("NFC", path).casefold()  # as the collision check of make_site compares
 
 
 def _kept(cache: Cache, inputs: _Inputs, now: datetime, out: Path) -> Summary | None:

@@ -169,29 +169,42 @@ def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Pr
                 after[path] = before[path]
             yield Output(path, None)
         return
-    if kept is not None:
-        readers: dict[str, list[int]] = {}
-        everyone = []
+    if kept is not None:  # which pages take in each article (whole, or by its face; None: every article)
+        readers: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
+        everyone: tuple[list[int], list[int]] = ([], [])
         for index, (template, _, _, context) in enumerate(pages):
-            sources = signer.readers(template, context)
-            if sources is None:
-                everyone.append(index)
-            for source in sources or ():
-                readers.setdefault(source, []).append(index)
-        kept.update(signer=signer, pages=pages, paths=paths, readers=readers, everyone=everyone)
+            for kind, sources in enumerate(signer.readers(template, context)):
+                if sources is None:
+                    everyone[kind].append(index)
+                for source in sources or ():
+                    readers[kind].setdefault(source, []).append(index)
+        own = {context["article"].source: index for index, (_, _, _, context) in enumerate(pages)
+               if "article" in context}
+        kept.update(signer=signer, pages=pages, paths=paths, readers=readers, everyone=everyone, own=own)
     yield from _signed(signer, env, layouts, pages, paths, range(len(pages)), problems, before, after, timings,
                        jobs)
 
 
-def rerender(kept: dict[str, Any], sources: set[str], layouts: Path, problems: list[Problem],
+def rerender(kept: dict[str, Any], sources: set[str], faces: set[str], layouts: Path, problems: list[Problem],
              before: dict[str, str], after: dict[str, str], timings: dict[str, float], jobs: int) -> list[Output]:
-    """The pages (of a site `render` kept) whose signatures take in these articles' bodies, signed again and
-    rendered where they changed; after an edit that changed only those bodies (and made in place)."""
+    """The pages (of a site `render` kept) whose signatures take in these articles (`faces`: those whose
+    faces changed too), signed again and rendered where they changed; after an edit that changed only those
+    articles, in place, and left the site's shape as it was."""
     signer: Signer = kept["signer"]
     signer.refresh()
     pages, paths = kept["pages"], kept["paths"]
+    for source in faces:  # a new headline may have given the story a new address
+        index = kept["own"].get(source)
+        if index is not None:
+            template, _, shown, context = pages[index]
+            pages[index] = (template, context["article"].url, shown, context)
+            paths[index] = output_path(context["article"].url)
     after[WHOLE_SITE] = f"{signer.shared}:{signer.contents()}:{len(pages)}"
-    indexes = sorted({*kept["everyone"], *(i for source in sources for i in kept["readers"].get(source, ()))})
+    (whole, by_face), (all_whole, all_faces) = kept["readers"], kept["everyone"]
+    indexes = {*all_whole, *(i for source in sources for i in whole.get(source, ()))}
+    if faces:
+        indexes |= {*all_faces, *(i for source in faces for i in by_face.get(source, ()))}
+    indexes = sorted(indexes)
     return list(_signed(signer, signer.env, layouts, pages, paths, indexes, problems, before, after, timings,
                         jobs))
 

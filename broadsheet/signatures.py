@@ -58,9 +58,10 @@ class Signer:
         self._popular = ""
 
     def refresh(self) -> None:
-        """Forget what was worked out from articles' bodies (after they were changed in place)."""
-        self.site.__dict__.pop("stamp", None)
-        self._contents.pop(False, None)
+        """Forget what was worked out from articles (after some were changed in place)."""
+        for name in ("stamp", "face_stamp"):
+            self.site.__dict__.pop(name, None)
+        self._contents.clear()
         self._popular = ""
 
     def contents(self, faces: bool = False) -> str:
@@ -104,24 +105,25 @@ class Signer:
             parts = (parts, self._popular)
         return hashlib.sha256(f"{self.shared}\n{template}\n{parts!r}".encode()).hexdigest()
 
-    def readers(self, template: str, context: dict[str, Any]) -> list[str] | None:
-        """The articles (by source) whose whole selves, text included, a page's signature takes in; None when
-        it takes in every article's (as `page` does)."""
+    def readers(self, template: str, context: dict[str, Any]) -> tuple[list[str] | None, list[str] | None]:
+        """The articles (by source) whose whole selves, text included, a page's signature takes in, and those
+        it takes in by their faces; None when it takes in every article's (as `page` does)."""
         site = self.site
         shows = self.shows_bodies(template)
-        found: list[Any] = list(site.popular) if shows == ANY else []
+        whole: list[Any] = list(site.popular) if shows == ANY else []
+        faces: list[Any] = []
         if "article" in context:
             article = context["article"]
-            found.append(article)
-            if shows == ANY:
-                found += [site.older(article), site.newer(article), *site.related(article)]
+            whole.append(article)
+            others = [site.older(article), site.newer(article), *site.related(article)]
+            (whole if shows == ANY else faces).extend(others)
         elif "listing" in context:
-            found += context["listing"].articles if shows == ANY else []
+            (whole if shows == ANY else faces).extend(context["listing"].articles)
         elif "feed" in context and template == "feed.xml" and context["feed"].url != "/feed.xml":
-            found += context["feed"].articles
-        elif "page" not in context and shows == ANY:
-            return None
-        return [a.source for a in found if a is not None]
+            whole += context["feed"].articles
+        elif "page" not in context:
+            return (None, []) if shows == ANY else ([a.source for a in whole], None)
+        return [a.source for a in whole if a is not None], [a.source for a in faces if a is not None]
 
 
 _BODY_NAMES = frozenset({"html", "body", "words", "news_article"})

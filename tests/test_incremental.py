@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from broadsheet.errors import BuildError
 from broadsheet.pipeline import Options, Summary, build
 
 from .conftest import article, snapshot, write_files
@@ -65,6 +66,34 @@ def test_random_edits_match_a_cold_build(make_site, tmp_path, keep):
         summary = both(root, tmp_path, step, keep)
         quick += "model" not in summary.timings  # made from the site in memory (or nothing to do)
     assert quick >= (6 if keep else 0)
+
+
+def test_the_preview_retitles_in_place_and_falls_back_when_the_order_or_most_popular_changes(make_site, tmp_path):
+    files = {f"content/articles/news/s{n}.md": article(f"Story {n}", f"2024-0{1 + n % 5}-1{n} 10:00",
+                                                      tags="[trams]", body="Words.\n\nMore words.")
+             for n in range(10)}
+    files["content/articles/news/tie.md"] = article("Mmm tie", "2024-02-11 10:00", tags="[trams]")
+    root = make_site(files)
+    both(root, tmp_path, 0, keep=True)
+
+    def retitle(name: str, old: str, new: str, step: int) -> Summary:
+        path = root / f"content/articles/news/{name}.md"
+        path.write_text(path.read_text().replace(f"title: {old}", f"title: {new}"))
+        return both(root, tmp_path, step, keep=True)
+
+    assert "model" not in retitle("s0", "Story 0", "Story nought", 1).timings  # in place
+    assert "model" in retitle("s1", "Story 1", "Aaa story one", 2).timings  # now before its twin by date
+    assert "model" not in retitle("s1", "Aaa story one", "Aab story one", 3).timings
+    assert "model" in retitle("s4", "Story 4", "Story four", 4).timings  # the newest: Most Popular
+    assert "model" not in retitle("s4", "Story four", "Story four", 5).timings  # no change at all
+    site = snapshot(root / "site")
+    s0 = root / "content/articles/news/s0.md"
+    s0.write_text(s0.read_text().replace("title: Story nought", "title: Story 5"))  # s5's address (January too)
+    with pytest.raises(BuildError, match="writes the same output file"):
+        build(Options(config=root / "pyproject.toml", now=NOW, jobs=1, keep=True))
+    assert snapshot(root / "site") == site
+    assert "model" in retitle("s0", "Story 5", "Story nought", 6).timings  # after a failed build: all of it
+    assert "model" not in retitle("s0", "Story nought", "Story zero", 7).timings
 
 
 def test_unchanged_files_keep_their_mtime_and_edits_touch_only_their_pages(make_site):
