@@ -86,15 +86,10 @@ def _keep(cache: Cache, state: _State, changed: bool) -> None:
     """Put the state's changed pieces in the cache (and the whole state in memory for the next build)."""
     if not changed and not state.dirty:
         return
-    letters: dict[str, dict[str, tuple[array, array]]] = {}
-    for name in state.dirty:
-        if name.startswith(TERMS_PIECE):
-            letters[name] = {}
-    if letters:
-        for term, lists in state.postings.items():
-            name = TERMS_PIECE + _letter(term)
-            if name in letters:
-                letters[name][term] = lists
+    assert state.postings is not None
+    grouped, postings = state.grouped(), state.postings
+    letters = {name: {term: postings[term] for term in grouped.get(name[len(TERMS_PIECE):], ())}
+               for name in state.dirty if name.startswith(TERMS_PIECE)}
     for name in sorted(state.dirty):
         if name.startswith(DOCS_PIECE):
             n = int(name[len(DOCS_PIECE):])
@@ -126,6 +121,7 @@ class _State:
         self.postings: dict[str, tuple[array, array]] | None = {}  # arrays of numbers: quick to load
         self.parts: dict[str, tuple[int, str]] = {}  # size and signature of "docs-N", each letter, "terms"
         self.letters: set[str] = set()  # the first letters of the terms
+        self._grouped: dict[str, set[str]] | None = {}  # the terms by first letter (worked out when first asked)
         self.dirty: set[str] = set()  # the pieces changed since the state was last put in the cache
 
     def __getstate__(self) -> dict[str, Any]:
@@ -137,6 +133,15 @@ class _State:
         if "letters" in saved:
             self.sources, self.parts, self.letters, self.postings = (saved["sources"], saved["parts"],
                                                                      saved["letters"], None)
+            self._grouped = None
+
+    def grouped(self) -> dict[str, set[str]]:
+        """The terms by the letter (see _letter) of the file they are in."""
+        if self._grouped is None:
+            self._grouped = {}
+            for term in self.postings or ():
+                self._grouped.setdefault(_letter(term), set()).add(term)
+        return self._grouped
 
     def pieces(self) -> list[str]:
         """The cache names of the state's pieces."""
@@ -155,6 +160,7 @@ class _State:
         assert self.postings is not None
         if len(changed) + max(len(articles), len(self.sources)) - kept > MOST_CHANGES:  # start afresh
             self.postings, self.sources, self.keys, self.rows, self.bodies, self.parts = {}, [], [], [], [], {}
+            self._grouped = {}
             kept, changed = 0, []
         tracking = bool(self.parts)  # else every part is encoded anyway
         dropped = set(changed) | set(range(kept, len(self.sources)))
@@ -173,7 +179,7 @@ class _State:
         stale = {_letter(term) for term, _, _ in removed ^ put}  # a list an article left and rejoined is as it was
         stale |= {f"docs-{i // DOCS_PER_SHARD}" for i in added if i >= len(old_rows) or old_rows[i] != self.rows[i]}
         stale |= {f"docs-{i // DOCS_PER_SHARD}" for i in range(len(self.rows), len(old_rows))}
-        letters = {_letter(term) for term in self.postings} if not tracking or removed or put else self.letters
+        letters = set(self.grouped())
         self.dirty |= {TERMS_PIECE + name for name in stale if not name.startswith("docs-")}
         self.dirty |= {f"{DOCS_PIECE}{i // DOCS_PER_SHARD}" for i in (*added, *dropped)}
         if not tracking or letters != self.letters:
@@ -204,7 +210,7 @@ class _State:
                                 del found[at]
                                 taken.add((term, which, n))
                     if lists is not None and not lists[0] and not lists[1]:
-                        del self.postings[term]
+                        self._drop(term)
                 return taken
         for term, lists in list(self.postings.items()):
             for which, found in enumerate(lists):
@@ -217,8 +223,18 @@ class _State:
                 taken.update((term, which, n) for n in found[at:])
                 del found[at:]
             if not lists[0] and not lists[1]:
-                del self.postings[term]
+                self._drop(term)
         return taken
+
+    def _drop(self, term: str) -> None:
+        """Forget a term no document has any more."""
+        assert self.postings is not None
+        del self.postings[term]
+        if self._grouped is not None:
+            group = self._grouped[_letter(term)]
+            group.discard(term)
+            if not group:
+                del self._grouped[_letter(term)]
 
     def _terms(self, numbers: list[int]) -> set[str] | None:
         """Every term of these documents as they were indexed (None when a body's words are no longer kept)."""
@@ -243,6 +259,8 @@ class _State:
                 lists = self.postings.get(term)
                 if lists is None:
                     lists = self.postings[term] = (array("I"), array("I"))
+                    if self._grouped is not None:
+                        self._grouped.setdefault(_letter(term), set()).add(term)
                 numbers = lists[which]
                 if not numbers or numbers[-1] < number:
                     numbers.append(number)
@@ -256,9 +274,7 @@ class _State:
         """Every file of the index: encoded again when stale, never encoded or not as the previous build
         left it; else without bytes."""
         doc_parts = [f"docs-{n}" for n in range(max(1, -(-len(self.rows) // DOCS_PER_SHARD)))]
-        by_letter: dict[str, list[str]] = {}
-        for term in self.postings:
-            by_letter.setdefault(_letter(term), []).append(term)
+        by_letter = self.grouped()
         self.parts = {name: known for name, known in self.parts.items()
                       if name in by_letter or name in doc_parts or name == "terms"}
         encoded: dict[str, bytes] = {}
