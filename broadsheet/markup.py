@@ -71,6 +71,11 @@ def render_safely(md: Markdown, source: str, raw_html: str,
 
 
 URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+# Without raw HTML in the source, Python-Markdown makes only elements on the allow-list; what could still need
+# the sanitiser is an attribute list's event handler or a link's scheme (any `word:` in an address but these,
+# and any character reference in an address, which could spell one).
+_SUSPECT = re.compile(r"\son[^\s=>]*\s*=|(?:href|src)=\"(?:\s*(?!(?:https?|mailto|tel):)[^\"/?#]*:|[^\"]*&)",
+                      re.IGNORECASE)
 
 
 def to_html(md: Markdown, source: str, raw_html: str, removed: list[str] | None = None,
@@ -81,7 +86,7 @@ def to_html(md: Markdown, source: str, raw_html: str, removed: list[str] | None 
     html = md.reset().convert(source)
     if raw_html == "allow":
         return html
-    if removed is not None:
+    if removed is not None and ("<" in source or _SUSPECT.search(html)):
         finder = _Unsafe(embed_hosts)
         finder.feed(html)
         removed.extend(dict.fromkeys(finder.found))
