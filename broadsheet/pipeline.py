@@ -22,7 +22,7 @@ from .config import Config, load_config
 from .content import load, reload, scan
 from .errors import BuildError, Problem, display_path, fail_if_errors
 from .model import BREAKING, Site, make_site, newest_first, output_path
-from .records import Article, Content
+from .records import Article, Asset, Content
 from .render import Output, make_environment, render, rerender
 from .write import MARKER, check_output_folder, locked, write
 
@@ -153,15 +153,16 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
             _RESIDENT.pop(next(iter(_RESIDENT)))
         _RESIDENT[where] = _Resident(cache.identity, inputs, content, site, held, after, summary, until,
                                      {a.path: a for a in content.articles},
-                                     {id(a): i for i, a in enumerate(site.articles)})
+                                     {id(a): i for i, a in enumerate(site.articles)},
+                                     {str(a.source): a for a in site.assets if a.path.startswith("static/")})
     return summary
 
 
 @dataclass(frozen=True)
 class _Inputs:
-    """What a build reads, as hashes: `digest` of all of it, `settled` of all but content/, each file under
-    content/ by its path; and `racy`, the bytes (hashed) of files changed in the last seconds, whose state
-    alone does not tell a second save within the clock's tick from the first."""
+    """What a build reads, as hashes: `digest` of all of it, `settled` of the settings and layouts, each file
+    under content/ and layouts/static/ by its path; and `racy`, the bytes (hashed) of files changed in the
+    last seconds, whose state alone does not tell a second save within the clock's tick from the first."""
 
     digest: str
     settled: str
@@ -184,9 +185,13 @@ def _inputs(options: Options, config: Config, cache: Cache, content_dir: Path, l
 
     settled = hashlib.sha256(repr((cache.fingerprint, os.getcwd(), str(content_dir), str(layouts), str(out),
                                    options.drafts, options.future)).encode())
-    for path, stat in scan(str(layouts), config.root, []):
-        settled.update(f"{path}\0{state(path, stat)}\n".encode())
     states = {path: state(path, stat) for path, stat in scanned}
+    static = os.path.join(layouts, "static", "")
+    for path, stat in scan(str(layouts), config.root, []):
+        if path.startswith(static):
+            states[path] = state(path, stat)
+        else:
+            settled.update(f"{path}\0{state(path, stat)}\n".encode())
     digest = hashlib.sha256(settled.digest())
     for path, known in states.items():
         digest.update(f"{path}\0{known}\n".encode())
@@ -221,6 +226,7 @@ class _Resident:
     until: float | None
     by_path: dict[str, Article]
     positions: dict[int, int]  # each published article's place in the newest-first order, by id()
+    assets: dict[str, Asset]  # the files of layouts/static/ by their path
 
 
 _RESIDENT: dict[Path, _Resident] = {}  # by output folder
@@ -248,9 +254,11 @@ def _edited(resident: _Resident, options: Options, config: Config, content_dir: 
     if any(path not in last.states for path in resaved):
         return None  # a layout saved again within its clock's tick
     prefix = len(str(content_dir)) + 1
+    copied = [resident.assets[path] for path, state in inputs.states.items()
+              if path in resident.assets and (state != last.states[path] or path in resaved)]
     changed = [(path, stat) for path, stat in scanned if inputs.states[path] != last.states[path] or path in resaved]
     rels = [path[prefix:].replace(os.sep, "/") for path, _ in changed]
-    if not changed or len(changed) > MOST_EDITS or \
+    if not changed and not copied or len(changed) > MOST_EDITS or \
             any(not rel.startswith("articles/") or not rel.endswith(".md") or rel not in resident.by_path
                 for rel in rels):
         return None
@@ -260,7 +268,7 @@ def _edited(resident: _Resident, options: Options, config: Config, content_dir: 
         return None
     timings: dict[str, float] = {}
     cache.carry_over(rels)
-    made = reload(config, content_dir, changed, cache, options.jobs)
+    made = reload(config, content_dir, changed, cache, options.jobs) if changed else []
     timings["load"] = perf_counter() - started
     if any(record is None or found for record, found in made) or \
             not _same_shape(resident, {old.path: record for (record, _), old in zip(made, olds, strict=True)}):
@@ -286,7 +294,7 @@ def _edited(resident: _Resident, options: Options, config: Config, content_dir: 
     timings["search"] = perf_counter() - searching
     writing = perf_counter()
     cache.stored = dict(before)
-    files = write(iter(outputs), (), out, problems, on_apply=cache.forget_signatures, known=gone, partial=True)
+    files = write(iter(outputs), copied, out, problems, on_apply=cache.forget_signatures, known=gone, partial=True)
     cache.save_signatures(after)
     resident.after = after
     resident.inputs = inputs

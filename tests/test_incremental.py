@@ -96,6 +96,16 @@ def test_the_preview_retitles_in_place_and_falls_back_when_the_order_or_most_pop
     assert "model" not in retitle("s0", "Story nought", "Story zero", 7).timings
 
 
+def test_the_preview_copies_a_changed_stylesheet_and_nothing_else(make_site, tmp_path):
+    root = make_site({"content/articles/news/a.md": article("Alpha", "2024-05-01")})
+    both(root, tmp_path, 0, keep=True)
+    css = root / "layouts/static/css/site.css"
+    css.write_text(css.read_text() + "\n.kicker { letter-spacing: 0.02em; }\n")
+    summary = both(root, tmp_path, 1, keep=True)
+    assert "model" not in summary.timings and summary.files == 1
+    assert "letter-spacing: 0.02em" in (root / "site/static/css/site.css").read_text()
+
+
 def test_unchanged_files_keep_their_mtime_and_edits_touch_only_their_pages(make_site):
     root = make_site({"content/articles/news/a.md": article("Alpha", "2024-05-01"),
                       "content/articles/sport/b.md": article("Beta", "2024-05-02")})
