@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
@@ -19,7 +20,7 @@ from typing import Any
 from markdown import Markdown
 
 from . import bodies, meta
-from .cache import Cache, file_state, source_key
+from .cache import RECENT_NS, Cache, file_state, source_key
 from .config import Config
 from .documents import make_record
 from .errors import Problem, display_path, has_errors
@@ -223,8 +224,10 @@ def _identify(path: str, rel: str, cache: Cache | None, stat: os.stat_result | N
     if cache is not None:
         stat = stat or os.stat(path)
         state = f"{cache.fingerprint[:16]}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
+        if max(stat.st_mtime_ns, stat.st_ctime_ns) >= time.time_ns() - RECENT_NS:
+            state += ":recent"  # saved within a coarse clock's tick of now: a later save may look the same
         known = cache.known_file(rel)
-        if known is not None and known[0] == state:
+        if known is not None and known[0] == state and not state.endswith(":recent"):
             cache.saw_file(rel, state, known[1])
             return known[1], None
     with open(path, "rb") as file:

@@ -155,3 +155,13 @@ def with_face(article: Article) -> Article:
     its reading time (which a byline shows, and a small edit seldom changes)."""
     shown = tuple(getattr(article, f.name) for f in fields(article) if f.name not in (*BODY_FIELDS, "digest", "face"))
     return replace(article, face=hashlib.sha256(repr((shown, article.reading_minutes)).encode()).hexdigest())
+
+
+def renew(old: Article, new: Article) -> None:
+    """Make `old` the same as `new`, in place: the one exception to records being frozen, for the preview's
+    site in memory, where every list that holds a story (its section, tags, byline, archive, the pages
+    that link to it) then shows the edited one without being made again. Only for a site about to be
+    rendered as a whole with it, never for a record another build may still hold as it was."""
+    for field in fields(Article):
+        object.__setattr__(old, field.name, getattr(new, field.name))
+    old.__dict__.pop("modified", None)  # worked out from the fields when first asked

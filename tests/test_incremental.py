@@ -244,3 +244,53 @@ def test_a_rebuild_stopped_while_applying_is_finished_by_the_next(make_site, mon
     assert (root / "site/2024/05/beta/index.html").exists()  # left behind by the stopped build
     build(Options(config=root / "pyproject.toml", now=NOW))
     assert not (root / "site/2024/05/beta").exists()  # the next build knows it has to go
+
+
+def test_a_build_with_nothing_changed_does_nothing_until_the_clock_or_the_output_says_otherwise(make_site):
+    root = make_site({"content/articles/news/a.md": article("Alpha", "2024-05-01 09:00"),
+                      "content/articles/news/due.md": article("Due at noon", "2024-06-01 12:30"),
+                      "content/articles/news/ends.md": article("Ends soon", "2024-05-30 09:00",
+                                                               expires="2024-06-01 13:00")})
+    config = root / "pyproject.toml"
+    first = build(Options(config=config, now=NOW))
+    again = build(Options(config=config, now=NOW))
+    assert again.files == 0 and set(again.timings) == {"load"}  # noted as made from these inputs: stopped there
+    assert again.warnings == first.warnings and again.articles == first.articles == 2
+    home = (root / "site/index.html").read_text()
+    assert "Ends soon" in home and "Due at noon" not in home
+    later = NOW.replace(hour=12, minute=45)  # the scheduled story is due
+    assert "model" in build(Options(config=config, now=later)).timings
+    assert "Due at noon" in (root / "site/index.html").read_text()
+    assert set(build(Options(config=config, now=later)).timings) == {"load"}
+    latest = NOW.replace(hour=13, minute=30)  # the other one has expired
+    build(Options(config=config, now=latest))
+    assert "Ends soon" not in (root / "site/index.html").read_text()
+    news_sitemap = (root / "site/news-sitemap.xml").read_text()
+    assert "ends-soon" not in news_sitemap and "due-at-noon" in news_sitemap
+    in_three_days = NOW.replace(day=4, hour=13)  # out of the two-day breaking-news window
+    build(Options(config=config, now=in_three_days))
+    assert "due-at-noon" not in (root / "site/news-sitemap.xml").read_text()
+    (root / "site/2024/05/alpha/index.html").unlink()  # a file of the output went missing
+    assert "model" in build(Options(config=config, now=in_three_days)).timings
+    assert (root / "site/2024/05/alpha/index.html").is_file()
+
+
+def test_a_second_save_within_the_clock_tick_is_seen(make_site, monkeypatch):
+    """A file whose state (size, times, inode) reads as before: a coarse clock can do that to two saves in
+    one tick. Its bytes tell, as a file saved in the last seconds is noted by them too."""
+    from broadsheet import pipeline
+
+    root = make_site({"content/articles/news/a.md": article("Alpha", "2024-05-01", body="Old words.")})
+    config = root / "pyproject.toml"
+    path = root / "content/articles/news/a.md"
+    frozen: dict[str, object] = {}
+    real_scan = pipeline.scan
+
+    def same_states(folder, project, problems):  # every file as the first scan saw it
+        return [(name, frozen.setdefault(name, stat)) for name, stat in real_scan(folder, project, problems)]
+
+    monkeypatch.setattr(pipeline, "scan", same_states)
+    build(Options(config=config, now=NOW))
+    path.write_text(path.read_text().replace("Old words.", "New words."))
+    build(Options(config=config, now=NOW))
+    assert "New words." in (root / "site/2024/05/alpha/index.html").read_text()

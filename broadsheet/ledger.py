@@ -1,0 +1,102 @@
+"""What a build was made from (the ledger), so the next one can tell that nothing changed.
+
+A build that completes notes in the cache one hash of everything it read (settings, version, folders, and
+the state of every file under content/ and layouts/), the moment the same files would make another site,
+and its summary. The next build compares before doing anything else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .cache import RECENT_NS, Cache
+from .config import Config
+from .content import scan
+from .model import BREAKING
+from .records import Content
+from .write import MARKER
+
+if TYPE_CHECKING:
+    from .pipeline import Options
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a build reads, as hashes: `digest` of all of it, `settled` of the settings and layouts, each file
+    under content/ and layouts/static/ by its path; and `racy`, the bytes (hashed) of files changed in the
+    last seconds, whose state alone does not tell a second save within the clock's tick from the first."""
+
+    digest: str
+    settled: str
+    states: dict[str, str]
+    racy: dict[str, str]
+
+
+def inputs(options: Options, config: Config, cache: Cache, content_dir: Path, layouts: Path, out: Path,
+           scanned: list[tuple[str, os.stat_result | None]]) -> Inputs:
+    """Everything a build reads: settings (and Broadsheet's version), the folders and the working folder
+    (problems name files relative to it), and the state (size, mtime, ctime, inode) of every file under
+    content/ and layouts/, as the build's own scan sees them."""
+    recent = time.time_ns() - RECENT_NS
+    racy: dict[str, str] = {}
+
+    def state(path: str, stat: os.stat_result | None) -> str:
+        if stat is None or max(stat.st_mtime_ns, stat.st_ctime_ns) >= recent:
+            racy[path] = bytes_hash(path)
+        return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}" if stat else "-"
+
+    settled = hashlib.sha256(repr((cache.fingerprint, os.getcwd(), str(content_dir), str(layouts), str(out),
+                                   options.drafts, options.future)).encode())
+    states = {path: state(path, stat) for path, stat in scanned}
+    static = os.path.join(layouts, "static", "")
+    for path, stat in scan(str(layouts), config.root, []):
+        if path.startswith(static):
+            states[path] = state(path, stat)
+        else:
+            settled.update(f"{path}\0{state(path, stat)}\n".encode())
+    digest = hashlib.sha256(settled.digest())
+    for path, known in states.items():
+        digest.update(f"{path}\0{known}\n".encode())
+    return Inputs(digest.hexdigest(), settled.hexdigest(), states, racy)
+
+
+def bytes_hash(path: str) -> str:
+    try:
+        with open(path, "rb") as file:
+            return hashlib.sha256(file.read()).hexdigest()
+    except OSError:
+        return "unreadable"
+
+
+def resaved(racy: dict[str, str]) -> set[str]:
+    """The files among `racy` whose bytes are no longer those hashed."""
+    return {path for path, known in racy.items() if bytes_hash(path) != known}
+
+
+def kept(cache: Cache, inputs: Inputs, now: datetime, out: Path) -> Any | None:
+    """The last build's summary when its inputs are these, its moment has not passed (see until), and the
+    output folder still holds every file it made; else None (the build runs)."""
+    ledger = cache.ledger()
+    if ledger is None or ledger[0] != inputs.digest or ledger[1] is not None and now.timestamp() >= ledger[1] \
+            or resaved(ledger[3]):
+        return None
+    folder = str(out) + os.sep
+    if not os.path.isfile(folder + MARKER) or not all(
+            path.endswith("/") or os.path.isfile(folder + path) for path in cache.signatures()):
+        return None
+    return ledger[2]
+
+
+def until(content: Content, now: datetime) -> float | None:
+    """The first moment after `now` at which the same inputs make another site (a scheduled article is due,
+    one expires, one leaves the breaking-news window), as a timestamp; None when there is none."""
+    moments = [moment for article in content.articles
+               for moment in (article.date, article.expires, article.date + BREAKING)
+               if moment is not None and moment > now]
+    return min(moments).timestamp() if moments else None
