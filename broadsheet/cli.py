@@ -22,7 +22,7 @@ from .plaintext import parse_date
 from .slugs import slugify
 from .write import MARKER
 
-COMMANDS = ("build", "import", "serve", "check", "deploy")
+COMMANDS = ("build", "import", "serve", "watch", "check", "deploy")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     serve_command.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     serve_command.add_argument("--open", action="store_true", help="open the site in a browser")
     serve_command.set_defaults(run=run_serve)
+    watch_command = commands.add_parser("watch", help="build, then build again on every save (no server)")
+    add_build_flags(watch_command)
+    watch_command.set_defaults(run=run_watch)
     check_command = commands.add_parser("check", help="check every link of the built site (offline)")
     _add_site_flags(check_command)
     check_command.set_defaults(run=run_check)
@@ -257,6 +260,46 @@ def run_deploy(args: argparse.Namespace) -> int:
               "nothing was pushed.")
     else:
         print(f"Published {change.commit[:12]} to {args.remote}/{args.branch}{parent}: {counts}.")
+    return 0
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    """`broadsheet watch`: build into the output folder, then again after each burst of saves, keeping the
+    site in memory so an edit costs what it touched; one line per build, problems said once."""
+    from .watch import follow
+
+    config = load_config(args.config, {"base_url": args.base_url})
+    _say_trust(config)
+    options = replace(options_from(args), keep=True)
+    content, layouts, _ = folders(config, options)
+    failed = False
+
+    def rebuild(changed: list[Path]) -> None:
+        nonlocal failed
+        try:
+            summary = build(options)
+        except BuildError as exc:
+            if not failed:
+                _print_problems(exc.problems, args)
+                print("Build failed; the output folder was not changed. Watching for the fix…", file=sys.stderr,
+                      flush=True)
+            failed = True
+            return
+        _print_problems(summary.warnings, args)
+        if failed:
+            print("Fixed: the site builds again.", file=sys.stderr)
+        failed = False
+        if not args.quiet:
+            print(describe(summary), flush=True)
+
+    rebuild([])
+    print(f"Watching {', '.join(display_path(p) for p in (args.config, content, layouts))} (Ctrl-C to stop)",
+          flush=True)
+    try:
+        follow([args.config, content, layouts], rebuild, threading.Event())
+    except KeyboardInterrupt:
+        pass
+    print("\nStopped.")
     return 0
 
 

@@ -90,19 +90,19 @@ def edited(resident: Resident, options: Options, config: Config, content_dir: Pa
             not _same_shape(resident, {old.path: record for (record, _), old in zip(made, olds, strict=True)}):
         cache.partial, cache.seen_files = False, {}  # the whole build runs (and finds these records cached)
         return None
-    edited, faces = set(), set()
+    renewed, faces = set(), set()
     gone = {output_path(old.url) for (record, _), old in zip(made, olds, strict=True) if record.url != old.url}
     for (record, _), old in zip(made, olds, strict=True):
         if record.digest != old.digest:
             if record.face != old.face:
                 faces.add(old.source)
             renew(old, record)
-            edited.add(old.source)
+            renewed.add(old.source)
     cache.commit()  # page workers read article bodies from the cache file
     problems: list[Problem] = []
     before = resident.after
     after = {path: signature for path, signature in before.items() if path not in gone}
-    outputs = rerender(resident.held, edited, faces, layouts, problems, before, after, timings, options.jobs)
+    outputs = rerender(resident.held, renewed, faces, layouts, problems, before, after, timings, options.jobs)
     searching = perf_counter()
     outputs += list(search.index(resident.site, before, after, cache))
     timings["search"] = perf_counter() - searching

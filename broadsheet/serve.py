@@ -24,9 +24,8 @@ from tornado.ioloop import IOLoop
 from tornado.web import HTTPError
 
 from .errors import BuildError, UsageError
-from .watch import watcher
+from .watch import follow
 
-POLL_SECONDS = 0.25
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
@@ -107,29 +106,7 @@ class Preview:
     # -- watching ----------------------------------------------------------------------------------
     def watch(self) -> None:
         """Wait for saves; after a burst of changes settles, rebuild and tell the browser (off the loop)."""
-        changes = watcher(self.sources)
-        try:
-            while not self.stopping.is_set():
-                try:
-                    self._watch_once(changes)
-                except Exception as exc:  # noqa: BLE001 -- the preview must outlive anything one save does
-                    print(f"broadsheet: error while watching for saves: {type(exc).__name__}: {exc}; "
-                          "still watching", file=sys.stderr, flush=True)
-                    self.stopping.wait(POLL_SECONDS)
-        finally:
-            changes.close()
-
-    def _watch_once(self, changes: Any) -> None:
-        """Wait for a change; once a burst of them settles, rebuild and tell the browser."""
-        changed = changes.changes(POLL_SECONDS)
-        if not changed:
-            return
-        while not self.stopping.is_set():  # a save is often several writes and a rename
-            more = changes.changes(changes.settle)
-            if not more:
-                break
-            changed |= more
-        self._rebuild([Path(path) for path in sorted(changed)])
+        follow(self.sources, self._rebuild, self.stopping)
 
     def _rebuild(self, changed: list[Path]) -> None:
         error = self.rebuild()

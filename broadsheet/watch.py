@@ -1,4 +1,5 @@
-"""Noticing saves for the preview: the kernel tells us on Linux (inotify), else every file is polled.
+"""Noticing saves (for the preview and `watch`): the kernel tells us on Linux (inotify), else every file is
+polled; `follow` waits for each burst of saves to settle and hands over what changed.
 
 Polling stats every source four times a second: on a 10,000-article site that is a tenth of a second of
 work each time, a core kept a third busy while nothing happens. inotify costs nothing while idle and
@@ -14,7 +15,8 @@ import re
 import select
 import struct
 import sys
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 _IN_MODIFY, _IN_ATTRIB, _IN_CLOSE_WRITE = 0x2, 0x4, 0x8
@@ -172,6 +174,33 @@ def snapshot(sources: Iterable[Path]) -> dict[str, tuple[int, int]]:
                     continue
                 found[os.path.join(directory, name)] = (stat.st_size, stat.st_mtime_ns)
     return found
+
+
+POLL_SECONDS = 0.25
+
+
+def follow(sources: Iterable[Path], on_change: Callable[[list[Path]], None], stopping: threading.Event) -> None:
+    """Until `stopping` is set: wait for a save under the sources; once the burst of saves it starts has
+    settled (an editor's temp file and rename, a `git checkout` of 200 files), call on_change once with
+    every path that changed. A failure while watching is said in one line, and watching goes on."""
+    changes = watcher(sources)
+    try:
+        while not stopping.is_set():
+            try:
+                changed = changes.changes(POLL_SECONDS)
+                while changed and not stopping.is_set():  # a save is often several writes and a rename
+                    more = changes.changes(changes.settle)
+                    if not more:
+                        break
+                    changed |= more
+                if changed:
+                    on_change([Path(path) for path in sorted(changed)])
+            except Exception as exc:  # noqa: BLE001 -- watching must outlive anything one save does
+                print(f"broadsheet: error while watching for saves: {type(exc).__name__}: {exc}; "
+                      "still watching", file=sys.stderr, flush=True)
+                stopping.wait(POLL_SECONDS)
+    finally:
+        changes.close()
 
 
 def _sleep(seconds: float) -> None:

@@ -353,7 +353,7 @@ def test_css_changes_apply_without_a_page_reload(browser, server):
 
 
 def test_a_failure_while_watching_is_said_and_watching_goes_on(tmp_path, monkeypatch, capsys):
-    from broadsheet import serve
+    from broadsheet import watch
 
     class Flaky:
         settle = 0.01
@@ -371,7 +371,7 @@ def test_a_failure_while_watching_is_said_and_watching_goes_on(tmp_path, monkeyp
         def close(self) -> None:
             pass
 
-    monkeypatch.setattr(serve, "watcher", lambda sources: Flaky())
+    monkeypatch.setattr(watch, "watcher", lambda sources: Flaky())
     builds: list[int] = []
     preview = Preview(tmp_path / "site", "/", lambda: builds.append(1) or "", [tmp_path], "127.0.0.1", 8000)
     thread = threading.Thread(target=preview.watch, daemon=True)

@@ -61,3 +61,50 @@ def test_saves_renames_new_folders_and_deletions_are_reported(kind, project):
         assert {Path(p).name for p in collect(watcher)} == {"pyproject.toml"}
     finally:
         watcher.close()
+
+
+def test_the_watch_command_rebuilds_on_each_save_says_a_problem_once_and_stops_cleanly(make_site):
+    import signal
+    import subprocess
+    import threading
+    import time
+
+    from .conftest import PROJECT, article
+
+    root = make_site({"content/articles/news/a.md": article("Alpha", "2024-05-01", body="First words.\n\nMore.")})
+    process = subprocess.Popen([sys.executable, str(PROJECT / "build.py"), "watch", "--config",
+                                str(root / "pyproject.toml")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
+    page = root / "site/2024/05/alpha/index.html"
+    story = root / "content/articles/news/a.md"
+
+    def wait_for(check, what: str) -> None:
+        for _ in range(200):
+            if check():
+                return
+            time.sleep(0.05)
+        process.kill()
+        raise AssertionError(f"never saw {what}: {lines}")
+
+    try:
+        wait_for(lambda: any(line.startswith("Watching") for line in lines), "the watch start")
+        story.write_text(story.read_text() + "\nA later paragraph.\n")
+        wait_for(lambda: page.is_file() and "A later paragraph." in page.read_text(), "the edit on the page")
+        good = story.read_text()
+        story.write_text("---\ntitle: [unclosed\n---\nBody.\n")
+        time.sleep(1.0)
+        story.write_text("---\ntitle: [still unclosed\n---\nBody.\n")
+        time.sleep(1.0)
+        assert "A later paragraph." in page.read_text()  # the broken saves changed nothing
+        story.write_text(good.replace("A later paragraph.", "A fixed paragraph."))
+        wait_for(lambda: "A fixed paragraph." in page.read_text(), "the fix on the page")
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert "Traceback" not in err
+    assert err.count("Build failed") == 1 and "content/articles/news/a.md:3:1: error: front matter" in err
+    assert err.count("a.md:3:1") == 1 and "Fixed: the site builds again." in err  # said once, then fixed
+    assert sum(line.startswith("Built ") for line in lines) >= 3  # the first build, the edit, the fix
