@@ -277,7 +277,7 @@ def run_watch(args: argparse.Namespace) -> int:
     def rebuild(changed: list[Path]) -> None:
         nonlocal failed
         try:
-            summary = build(options)
+            summary = build(replace(options, changed=frozenset(changed)) if changed else options)
         except BuildError as exc:
             if not failed:
                 _print_problems(exc.problems, args)
@@ -312,16 +312,16 @@ def run_serve(args: argparse.Namespace) -> int:
     options = replace(options_from(args), out=args.out or config.root / ".preview" / "site",
                       keep=True)
 
-    def rebuild() -> str:
+    def rebuild(changed: list[Path]) -> str:
         try:
-            build(options)
+            build(replace(options, changed=frozenset(changed)) if changed else options)
         except BuildError as exc:
             return describe_error(exc)
         except Exception as exc:  # noqa: BLE001 -- the preview must outlive any one bad save
             return f"internal error while building: {type(exc).__name__}: {exc}"
         return ""
 
-    first = rebuild()
+    first = rebuild([])
     if first:
         print(first, file=sys.stderr)
     content, layouts, out = folders(config, options)

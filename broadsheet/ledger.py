@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat as stat_module
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -45,25 +47,62 @@ def inputs(options: Options, config: Config, cache: Cache, content_dir: Path, la
     content/ and layouts/, as the build's own scan sees them."""
     recent = time.time_ns() - RECENT_NS
     racy: dict[str, str] = {}
-
-    def state(path: str, stat: os.stat_result | None) -> str:
-        if stat is None or max(stat.st_mtime_ns, stat.st_ctime_ns) >= recent:
-            racy[path] = bytes_hash(path)
-        return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}" if stat else "-"
-
     settled = hashlib.sha256(repr((cache.fingerprint, os.getcwd(), str(content_dir), str(layouts), str(out),
                                    options.drafts, options.future)).encode())
-    states = {path: state(path, stat) for path, stat in scanned}
+    states = {path: _state(path, stat, recent, racy) for path, stat in scanned}
     static = os.path.join(layouts, "static", "")
     for path, stat in scan(str(layouts), config.root, []):
         if path.startswith(static):
-            states[path] = state(path, stat)
+            states[path] = _state(path, stat, recent, racy)
         else:
-            settled.update(f"{path}\0{state(path, stat)}\n".encode())
-    digest = hashlib.sha256(settled.digest())
-    for path, known in states.items():
-        digest.update(f"{path}\0{known}\n".encode())
-    return Inputs(digest.hexdigest(), settled.hexdigest(), states, racy)
+            settled.update(f"{path}\0{_state(path, stat, recent, racy)}\n".encode())
+    return Inputs(_digest(settled.hexdigest(), states), settled.hexdigest(), states, racy)
+
+
+def hinted(last: Inputs, changed: Iterable[Path], content_dir: Path, layouts: Path
+           ) -> tuple[list[tuple[str, os.stat_result]], Inputs] | None:
+    """The inputs of a build after a watcher saw `changed` (and nothing else) change since `last`, without
+    looking at every file: the changed files under content/ and layouts/static/ as a scan would name them,
+    with their states. None when the watcher's word is not enough (a new or deleted file, a folder, a
+    layout, the settings, a queue overflow): the build scans."""
+    roots = [(content_dir.resolve(), str(content_dir)), ((layouts / "static").resolve(), str(layouts / "static"))]
+    recent = time.time_ns() - RECENT_NS
+    states, racy, seen = dict(last.states), {}, []
+    for changed_path in changed:
+        path = Path(changed_path).resolve()
+        name = next((os.path.join(spelled, path.relative_to(root)) for root, spelled in roots
+                     if path.is_relative_to(root)), None)
+        if name is None:
+            return None  # a layout, the settings, or the watcher's "anything may have changed"
+        try:
+            stat = os.stat(name)
+        except OSError:
+            if name in states:
+                return None  # deleted
+            continue  # an editor's scratch file, come and gone within the burst
+        if name not in states or not stat_is_file(stat):
+            return None  # a new file, or a folder
+        states[name] = _state(name, stat, recent, racy)
+        if name.startswith(str(content_dir) + os.sep):
+            seen.append((name, stat))
+    racy.update((path, known) for path, known in last.racy.items() if path not in racy)
+    return seen, Inputs(_digest(last.settled, states), last.settled, states, racy)
+
+
+def stat_is_file(stat: os.stat_result) -> bool:
+    return stat_module.S_ISREG(stat.st_mode)
+
+
+def _state(path: str, stat: os.stat_result | None, recent: int, racy: dict[str, str]) -> str:
+    """A file's state as text; a file changed since `recent` is noted by its bytes in `racy` too."""
+    if stat is None or max(stat.st_mtime_ns, stat.st_ctime_ns) >= recent:
+        racy[path] = bytes_hash(path)
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}" if stat else "-"
+
+
+def _digest(settled: str, states: dict[str, str]) -> str:
+    return hashlib.sha256(bytes.fromhex(settled) + "".join(
+        f"{path}\0{known}\n" for path, known in states.items()).encode()).hexdigest()
 
 
 def bytes_hash(path: str) -> str:

@@ -41,6 +41,7 @@ class Options:
     fresh: bool = False
     jobs: int = os.cpu_count() or 1
     keep: bool = False  # keep the site in memory, so the next build in this process redoes only what an edit touched
+    changed: frozenset[Path] | None = None  # with keep: what a watcher saw change since the last build (None: unknown)
 
 
 @dataclass(frozen=True)
@@ -96,13 +97,22 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
            progress: Progress | None, started: float) -> Summary:
     problems: list[Problem] = []
     timings: dict[str, float] = {}
-    scanned = scan(str(content_dir), config.root, problems)
-    inputs = ledger.inputs(options, config, cache, content_dir, layouts, out, scanned)
     now = options.now or datetime.now(config.zone)
     where = out.resolve()
     resident = KEPT.get(where) if options.keep else None
     if resident is not None and resident.identity != cache.identity:
         resident = None
+    hinted = ledger.hinted(resident.inputs, options.changed, content_dir, layouts) \
+        if resident is not None and options.changed is not None and not options.fresh else None
+    if hinted is not None:  # the watcher said what changed: no need to look at every file
+        KEPT.pop(where)
+        summary = edited(resident, options, config, content_dir, layouts, out, cache, *hinted, now, started)
+        if summary is not None:
+            KEPT[where] = resident
+            return summary
+        resident = None
+    scanned = scan(str(content_dir), config.root, problems)
+    inputs = ledger.inputs(options, config, cache, content_dir, layouts, out, scanned)
     kept = None if options.fresh or options.keep and resident is None else ledger.kept(cache, inputs, now, out)
     if isinstance(kept, Summary):  # the output folder holds what these inputs make: nothing to do
         spent = round((perf_counter() - started) * 1000)

@@ -32,7 +32,7 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 class Preview:
     """The one server: what it serves, the last build's problems, and the watcher that rebuilds."""
 
-    def __init__(self, out: Path, base_path: str, rebuild: Callable[[], str], sources: Iterable[Path],
+    def __init__(self, out: Path, base_path: str, rebuild: Callable[[list[Path]], str], sources: Iterable[Path],
                  host: str, port: int) -> None:
         self.out, self.base_path, self.rebuild = out.resolve(), base_path, rebuild
         self.sources, self.host, self.port = list(sources), host, port
@@ -109,7 +109,7 @@ class Preview:
         follow(self.sources, self._rebuild, self.stopping)
 
     def _rebuild(self, changed: list[Path]) -> None:
-        error = self.rebuild()
+        error = self.rebuild(changed)
         if error and error != self.error:
             print(error, file=sys.stderr, flush=True)
         elif not error and self.error:

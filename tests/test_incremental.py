@@ -26,18 +26,21 @@ def story(rng: random.Random, n: int) -> str:
                    tags=tags, body=f"Paragraph {rng.random()} for story {n}.")
 
 
-def both(root: Path, tmp: Path, step: int, keep: bool = False) -> Summary:
-    """Build incrementally into site/ (with `keep`, as the preview does, from the site kept in memory) and
-    cold into a fresh folder; the two must be identical."""
-    summary = build(Options(config=root / "pyproject.toml", now=NOW, jobs=1, keep=keep))
+def both(root: Path, tmp: Path, step: int, keep: bool = False, changed: set[Path] | None = None) -> Summary:
+    """Build incrementally into site/ (with `keep`, as the preview does, from the site kept in memory; with
+    `changed`, told what changed as the preview's watcher tells it) and cold into a fresh folder; the two
+    must be identical."""
+    hint = frozenset(changed) if changed is not None else None
+    summary = build(Options(config=root / "pyproject.toml", now=NOW, jobs=1, keep=keep, changed=hint))
     cold = tmp / f"cold-{step}"
     build(Options(config=root / "pyproject.toml", now=NOW, out=cold, fresh=True, jobs=1))
     assert snapshot(root / "site") == snapshot(cold), f"step {step}"
     return summary
 
 
-@pytest.mark.parametrize("keep", [False, True], ids=["command", "preview"])
-def test_random_edits_match_a_cold_build(make_site, tmp_path, keep):
+@pytest.mark.parametrize(("keep", "hinted"), [(False, False), (True, False), (True, True)],
+                         ids=["command", "preview", "preview-told-what-changed"])
+def test_random_edits_match_a_cold_build(make_site, tmp_path, keep, hinted):
     rng = random.Random(7)
     files = {f"content/articles/{rng.choice(SECTIONS)}/s{n}.md": story(rng, n) for n in range(12)}
     root = make_site(files)
@@ -47,8 +50,11 @@ def test_random_edits_match_a_cold_build(make_site, tmp_path, keep):
         paths = sorted((root / "content/articles").rglob("*.md"))
         edit = step % 7 if step < 15 else 6  # the last steps edit story text only (the preview's quick path)
         target = rng.choice(paths)
+        changed = {target, root / "content/articles/news/4913"}  # and an editor's scratch file, come and gone
         if edit == 0:
-            write_files(root, {f"content/articles/{rng.choice(SECTIONS)}/new{step}.md": story(rng, 100 + step)})
+            new = f"content/articles/{rng.choice(SECTIONS)}/new{step}.md"
+            write_files(root, {new: story(rng, 100 + step)})
+            changed = {root / new}
         elif edit == 1:
             target.unlink()
         elif edit == 2:
@@ -63,7 +69,8 @@ def test_random_edits_match_a_cold_build(make_site, tmp_path, keep):
         else:
             card = root / "layouts/partials/card.html"
             card.write_text(card.read_text().replace('class="card-meta">', f'class="card-meta" data-v="{step}">'))
-        summary = both(root, tmp_path, step, keep)
+            changed = {card}
+        summary = both(root, tmp_path, step, keep, changed if hinted else None)
         quick += "model" not in summary.timings  # made from the site in memory (or nothing to do)
     assert quick >= (6 if keep else 0)
 
@@ -294,3 +301,25 @@ def test_a_second_save_within_the_clock_tick_is_seen(make_site, monkeypatch):
     path.write_text(path.read_text().replace("Old words.", "New words."))
     build(Options(config=config, now=NOW))
     assert "New words." in (root / "site/2024/05/alpha/index.html").read_text()
+
+
+def test_told_what_changed_the_preview_looks_at_no_other_file(make_site, tmp_path, monkeypatch):
+    from broadsheet import pipeline
+
+    root = make_site({"content/articles/news/a.md": article("Alpha", "2024-05-01", body="Words.\n\nMore."),
+                      "content/articles/news/b.md": article("Beta", "2024-05-02")})
+    both(root, tmp_path, 0, keep=True)
+    scans: list[str] = []
+    real_scan = pipeline.scan
+    monkeypatch.setattr(pipeline, "scan", lambda folder, *rest: scans.append(folder) or real_scan(folder, *rest))
+    a = root / "content/articles/news/a.md"
+    a.write_text(a.read_text() + "\nA new paragraph.\n")
+    summary = both(root, tmp_path, 1, keep=True, changed={a})
+    assert "model" not in summary.timings
+    assert scans == [str(root / "content")]  # only the cold build's scan
+    # what the watcher's word cannot cover (a new story, or "the queue overflowed") is looked for
+    write_files(root, {"content/articles/news/c.md": article("Gamma", "2024-05-03")})
+    both(root, tmp_path, 2, keep=True, changed={root / "content/articles/news/c.md"})
+    a.write_text(a.read_text() + "\nAnother paragraph.\n")
+    both(root, tmp_path, 3, keep=True, changed={Path("<many changes>")})
+    assert len(scans) == 5

@@ -48,7 +48,7 @@ def preview(tmp_path) -> Preview:
     (out / "link").symlink_to(tmp_path / "secret.txt")
     (tmp_path / "site-drafts").mkdir()
     (tmp_path / "site-drafts/x.html").write_text("draft")
-    return Preview(out, "/newsroom/", lambda: "", [tmp_path], "127.0.0.1", 8000)
+    return Preview(out, "/newsroom/", lambda changed: "", [tmp_path], "127.0.0.1", 8000)
 
 
 @pytest.mark.parametrize("mode", ["auto", "poll"])
@@ -57,7 +57,7 @@ def test_a_burst_of_saves_gives_one_rebuild_and_css_alone_is_swapped(tmp_path, m
     (tmp_path / "content").mkdir()
     (tmp_path / "static").mkdir()
     builds: list[float] = []
-    preview = Preview(tmp_path / "site", "/", lambda: builds.append(time.monotonic()) or "",
+    preview = Preview(tmp_path / "site", "/", lambda changed: builds.append(time.monotonic()) or "",
                       [tmp_path / "content", tmp_path / "static"], "127.0.0.1", 8000)
     seen: list[list[Path]] = []
     rebuild = preview._rebuild
@@ -373,7 +373,8 @@ def test_a_failure_while_watching_is_said_and_watching_goes_on(tmp_path, monkeyp
 
     monkeypatch.setattr(watch, "watcher", lambda sources: Flaky())
     builds: list[int] = []
-    preview = Preview(tmp_path / "site", "/", lambda: builds.append(1) or "", [tmp_path], "127.0.0.1", 8000)
+    preview = Preview(tmp_path / "site", "/", lambda changed: builds.append(1) or "", [tmp_path], "127.0.0.1",
+                      8000)
     thread = threading.Thread(target=preview.watch, daemon=True)
     thread.start()
     for _ in range(100):
