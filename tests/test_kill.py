@@ -21,17 +21,25 @@ MOMENTS = 20
 ARTICLES = int(os.environ.get("BROADSHEET_KILL_ARTICLES", "2000" if os.environ.get("BROADSHEET_CI") else "150"))
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> Path:
-    """A site from the benchmark's generator, its layouts, and a finished build in site/."""
-    root = tmp_path_factory.mktemp("kill")
+def generated(root: Path, articles: int) -> Path:
+    """A site of `articles` from the benchmark's generator, its layouts, and a finished build in site/."""
     spec = importlib.util.spec_from_file_location("corpus", PROJECT / "bench/corpus.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    module.write(root, ARTICLES)
+    module.write(root, articles)
     shutil.copytree(PROJECT / "layouts", root / "layouts")
     assert run_build(root).returncode == 0
     return root
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    return generated(tmp_path_factory.mktemp("kill"), ARTICLES)
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    return generated(tmp_path_factory.mktemp("turns"), 150)
 
 
 def command(root: Path, *flags: str) -> list[str]:
@@ -78,7 +86,8 @@ def test_a_full_build_killed_at_any_moment_leaves_the_old_site_or_the_new_one(co
     assert not list(corpus.glob(".site.tmp-*")) and not list(corpus.glob(".site.old-*"))
 
 
-def test_two_builds_at_once_take_turns(corpus):
+def test_two_builds_at_once_take_turns(small):
+    corpus = small
     first = subprocess.Popen(command(corpus, "--fresh"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     second = subprocess.Popen(command(corpus, "--fresh"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     results = [process.communicate(timeout=300) for process in (first, second)]
