@@ -5,9 +5,10 @@ bench/run.py [--articles 1000 10000] [--repeat 3] [--json bench/results.json] [-
 
 For each corpus size it measures, as the median of the repeats, each in its own process (peak RSS is that
 process's): a cold build (no cache, empty output), a warm rebuild with no change, and rebuilds after
-editing one article's body, one article's title, one layout and the CSS; the same warm, body and title
-rebuilds again in one long-lived process, as the preview server makes them; and the floor (frontmatter +
-markdown + one template) in 1 and 2 processes. Every figure is also a ratio to the 2-process floor.
+editing one article's body, one article's title, one layout and the CSS; the warm, body, title and CSS
+rebuilds again in one long-lived process, as the preview server (and `watch`) makes them, told which file
+changed as their watcher tells them; and the floor (frontmatter + markdown + one template) in 1 and 2
+processes. Every figure is also a ratio to the 2-process floor.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ print(json.dumps({"seconds": time.perf_counter() - started, "timings": summary.t
 SCENARIOS = ("cold", "warm", "body", "title", "layout", "css")
 RESIDENT = """
 import json, sys, time
+from dataclasses import replace
 from pathlib import Path
 sys.path.insert(0, sys.argv[3])
 from run import edit
@@ -43,17 +45,18 @@ from broadsheet.pipeline import Options, build
 site = Path(sys.argv[1])
 options = Options(config=site / "pyproject.toml", layouts=site / "layouts", keep=True)
 build(options)
-times = {"warm": [], "body": [], "title": []}
+times = {"warm": [], "body": [], "title": [], "css": []}
 for round_ in range(int(sys.argv[2])):
     for scenario in times:
-        if scenario != "warm":
-            edit(site, scenario, 100 + round_)
+        told = options  # no change: the preview's watcher starts no build; this one looks at every file
+        if scenario != "warm":  # as the preview's watcher does, the build is told which file changed
+            told = replace(options, changed=frozenset({edit(site, scenario, 100 + round_).resolve()}))
         started = time.perf_counter()
-        build(options)
+        build(told)
         times[scenario].append(time.perf_counter() - started)
 print(json.dumps(times))
 """
-RESIDENT_SCENARIOS = ("warm", "body", "title")
+RESIDENT_SCENARIOS = ("warm", "body", "title", "css")
 
 
 def measure(command: list[str]) -> tuple[str, float]:
@@ -73,19 +76,21 @@ def build_once(site: Path, fresh: bool) -> dict:
     return result
 
 
-def edit(site: Path, scenario: str, round_: int) -> None:
-    """Make the change a scenario is about (each round a different change, so nothing is a no-op)."""
+def edit(site: Path, scenario: str, round_: int) -> Path:
+    """Make the change a scenario is about (each round a different change, so nothing is a no-op); the file
+    changed."""
     article = sorted((site / "content/articles").rglob("*.md"))[len(site.name) % 7]
+    changed = {"body": article, "title": article, "layout": site / "layouts/partials/footer.html",
+               "css": site / "layouts/static/css/site.css"}[scenario]
     if scenario == "body":
         article.write_text(article.read_text() + f"\nAn added sentence, number {round_}.\n")
     elif scenario == "title":
         article.write_text(article.read_text().replace("title: ", f"title: Revised {round_} ", 1))
     elif scenario == "layout":
-        footer = site / "layouts/partials/footer.html"
-        footer.write_text(footer.read_text() + f"\n{{# revision {round_} #}}\n<!-- r{round_} -->\n")
+        changed.write_text(changed.read_text() + f"\n{{# revision {round_} #}}\n<!-- r{round_} -->\n")
     elif scenario == "css":
-        css = site / "layouts/static/css/site.css"
-        css.write_text(css.read_text() + f"\n/* revision {round_} */\n")
+        changed.write_text(changed.read_text() + f"\n/* revision {round_} */\n")
+    return changed
 
 
 def size_run(articles: int, repeat: int, work: Path, floor_jobs: tuple[int, ...] = (1, 2)) -> dict:

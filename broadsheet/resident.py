@@ -102,10 +102,12 @@ def edited(resident: Resident, options: Options, config: Config, content_dir: Pa
     problems: list[Problem] = []
     before = resident.after
     after = {path: signature for path, signature in before.items() if path not in gone}
-    outputs = rerender(resident.held, renewed, faces, layouts, problems, before, after, timings, options.jobs)
-    searching = perf_counter()
-    outputs += list(search.index(resident.site, before, after, cache))
-    timings["search"] = perf_counter() - searching
+    outputs = []
+    if renewed:  # (else only files of layouts/static/ changed, or a story was saved as it was)
+        outputs = rerender(resident.held, renewed, faces, layouts, problems, before, after, timings, options.jobs)
+        searching = perf_counter()
+        outputs += list(search.index(resident.site, before, after, cache))
+        timings["search"] = perf_counter() - searching
     writing = perf_counter()
     cache.stored = dict(before)
     files = write(iter(outputs), copied, out, problems, on_apply=cache.forget_signatures, known=gone, partial=True)
