@@ -19,8 +19,9 @@ from .config import Config, load_config
 from .content import load, scan
 from .errors import BuildError, Problem, display_path, fail_if_errors
 from .model import make_site
-from .render import Output, make_environment, render
+from .render import Output, layout_names, make_environment, render
 from .resident import KEPT, MOST_RESIDENT, Resident, edited
+from .signatures import keep_facts, recall_facts
 from .write import check_output_folder, locked, write
 
 Progress = Callable[[int, int], None]
@@ -130,7 +131,9 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
     site = make_site(config, content, now, options.drafts, options.future, problems, memo)
     if memo.get("inputs") != related_inputs:  # the related-stories table was worked out again: keep the new one
         cache.put("related", memo, remember=True)
+    recall_facts(cache)
     env = make_environment(site, layouts, problems, cache.templates())
+    keep_facts(cache, [env.loader.get_source(env, name)[0] for name in layout_names(env)] if env.loader else [])
     cache.commit()  # page workers read article bodies from the cache file
     fail_if_errors(problems)
     timings["model"] = perf_counter() - started - timings["load"] - timings["markdown"]

@@ -118,9 +118,14 @@ def cached(macro: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+def layout_names(env: jinja2.Environment) -> list[str]:
+    """The layouts (not the files of layouts/static/)."""
+    return env.list_templates(filter_func=lambda n: n.endswith((".html", ".xml", ".txt"))
+                              and not n.startswith("static/"))
+
+
 def _compile_all(env: jinja2.Environment, layouts: Path, problems: list[Problem]) -> None:
-    names = env.list_templates(filter_func=lambda n: n.endswith((".html", ".xml", ".txt"))
-                               and not n.startswith("static/"))
+    names = layout_names(env)
     for name in REQUIRED_LAYOUTS:
         if name not in names:
             problems.append(Problem(display_path(layouts / name, layouts.parent), message="layout is missing",
