@@ -188,7 +188,7 @@ class Cache:
             self.stored = {}
         return dict(self.stored)
 
-    def ledger(self) -> tuple[str, float | None, Any, dict[str, str]] | None:
+    def ledger(self) -> tuple | None:
         """What the last complete build was made from (see pipeline), until when it holds, its summary and
         the files it read by their bytes; None when the output folder may have changed since (a build began
         writing and did not finish)."""
@@ -198,11 +198,13 @@ class Cache:
         except (sqlite3.DatabaseError, ValueError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
             return None
 
-    def save_ledger(self, inputs: str, until: float | None, summary: Any, racy: dict[str, str]) -> None:
-        """Note that the output folder now holds exactly what `inputs` make (until `until`, a timestamp)."""
+    def save_ledger(self, inputs: str, until: float | None, summary: Any, racy: dict[str, str], since: float,
+                    quick: bool = False) -> None:
+        """Note that the output folder now holds exactly what `inputs` make, from `since` until `until`
+        (timestamps), and whether a quick rebuild made it."""
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('ledger', ?)", (pickle.dumps(
-                (inputs, until, summary, racy), protocol=pickle.HIGHEST_PROTOCOL).hex(),))
+                (inputs, until, summary, racy, quick, since), protocol=pickle.HIGHEST_PROTOCOL).hex(),))
 
     def forget_signatures(self, paths: set[str] | None) -> None:
         """Blank the signatures of outputs about to be replaced or deleted (None: of all), before they are.

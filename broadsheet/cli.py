@@ -15,7 +15,7 @@ from time import monotonic
 from . import __version__
 from .check import check as check_links
 from .config import Config, load_config
-from .errors import BuildError, UsageError, display_path
+from .errors import BuildError, Problem, UsageError, display_path
 from .importer import Request, run_import
 from .pipeline import Options, Summary, build, folders
 from .plaintext import parse_date
@@ -266,37 +266,38 @@ def run_deploy(args: argparse.Namespace) -> int:
 def run_watch(args: argparse.Namespace) -> int:
     """`broadsheet watch`: build into the output folder, then again after each burst of saves, keeping the
     site in memory so an edit costs what it touched; one line per build, problems said once."""
-    from .watch import follow
+    from .watch import follow, watcher
 
     config = load_config(args.config, {"base_url": args.base_url})
     _say_trust(config)
     options = replace(options_from(args), keep=True)
     content, layouts, _ = folders(config, options)
-    failed = False
+    failed: list[Problem] = []  # the problems last said, each said once
 
     def rebuild(changed: list[Path]) -> None:
         nonlocal failed
         try:
             summary = build(replace(options, changed=frozenset(changed)) if changed else options)
         except BuildError as exc:
-            if not failed:
+            if exc.problems != failed:
                 _print_problems(exc.problems, args)
                 print("Build failed; the output folder was not changed. Watching for the fix…", file=sys.stderr,
                       flush=True)
-            failed = True
+            failed = exc.problems
             return
         _print_problems(summary.warnings, args)
         if failed:
             print("Fixed: the site builds again.", file=sys.stderr)
-        failed = False
+        failed = []
         if not args.quiet:
             print(describe(summary), flush=True)
 
+    sources = [args.config, content, layouts]
+    changes = watcher(sources)  # before the first build: a save while it runs starts the next one
     rebuild([])
-    print(f"Watching {', '.join(display_path(p) for p in (args.config, content, layouts))} (Ctrl-C to stop)",
-          flush=True)
+    print(f"Watching {', '.join(display_path(p) for p in sources)} (Ctrl-C to stop)", flush=True)
     try:
-        follow([args.config, content, layouts], rebuild, threading.Event())
+        follow(sources, rebuild, threading.Event(), changes)
     except KeyboardInterrupt:
         pass
     print("\nStopped.")
@@ -306,6 +307,7 @@ def run_watch(args: argparse.Namespace) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     """`broadsheet serve`: build into .preview/site (or --out), then serve and rebuild on every save."""
     from .serve import Preview, describe_error
+    from .watch import watcher
 
     config = load_config(args.config, {"base_url": args.base_url})
     _say_trust(config)
@@ -321,11 +323,13 @@ def run_serve(args: argparse.Namespace) -> int:
             return f"internal error while building: {type(exc).__name__}: {exc}"
         return ""
 
+    content, layouts, out = folders(config, options)
+    changes = watcher([args.config, content, layouts])  # before the first build: saves while it runs count
     first = rebuild([])
     if first:
         print(first, file=sys.stderr)
-    content, layouts, out = folders(config, options)
-    preview = Preview(out, config.base_path, rebuild, [args.config, content, layouts], args.host, args.port)
+    preview = Preview(out, config.base_path, rebuild, [args.config, content, layouts], args.host, args.port,
+                      changes)
     preview.error = first
     address = f"http://{args.host}:{args.port}{config.base_path}"
     if args.host not in ("127.0.0.1", "localhost", "::1"):

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from .cache import RECENT_NS, Cache
 from .config import Config
-from .content import scan
 from .model import BREAKING
 from .records import Content
+from .watch import OVERFLOW, ignored
 from .write import MARKER
 
 if TYPE_CHECKING:
@@ -51,12 +51,28 @@ def inputs(options: Options, config: Config, cache: Cache, content_dir: Path, la
                                    options.drafts, options.future)).encode())
     states = {path: _state(path, stat, recent, racy) for path, stat in scanned}
     static = os.path.join(layouts, "static", "")
-    for path, stat in scan(str(layouts), config.root, []):
+    for path, stat in _layout_files(str(layouts)):
         if path.startswith(static):
             states[path] = _state(path, stat, recent, racy)
         else:
             settled.update(f"{path}\0{_state(path, stat, recent, racy)}\n".encode())
     return Inputs(_digest(settled.hexdigest(), states), settled.hexdigest(), states, racy)
+
+
+def _layout_files(folder: str) -> list[tuple[str, os.stat_result | None]]:
+    """(path, state) of every file under layouts/ as the build reads them: Jinja2 and the copy of
+    layouts/static/ follow links to folders, so this does too (editor leftovers and hidden files skipped)."""
+    found = []
+    for directory, subdirs, names in os.walk(folder, followlinks=True):
+        subdirs[:] = sorted(d for d in subdirs if not ignored(d))
+        for name in sorted(names):
+            if not ignored(name):
+                path = os.path.join(directory, name)
+                try:
+                    found.append((path, os.stat(path)))
+                except OSError:
+                    found.append((path, None))
+    return found
 
 
 def hinted(last: Inputs, changed: Iterable[Path], content_dir: Path, layouts: Path
@@ -69,28 +85,37 @@ def hinted(last: Inputs, changed: Iterable[Path], content_dir: Path, layouts: Pa
     recent = time.time_ns() - RECENT_NS
     states, racy, seen = dict(last.states), {}, []
     for changed_path in changed:
-        path = Path(changed_path).resolve()
+        if str(changed_path) == OVERFLOW:
+            return None  # the kernel's queue overflowed: anything may have changed
+        given = Path(changed_path)
+        path = given.parent.resolve() / given.name  # (a link is the file it is, not the one it points to)
         name = next((os.path.join(spelled, path.relative_to(root)) for root, spelled in roots
                      if path.is_relative_to(root)), None)
         if name is None:
-            return None  # a layout, the settings, or the watcher's "anything may have changed"
+            return None  # a layout or the settings
         try:
-            stat = os.stat(name)
+            stat = os.lstat(name)
         except OSError:
-            if name in states:
-                return None  # deleted
+            if name in states or any(known.startswith(name + os.sep) for known in states):
+                return None  # a file or a folder of them deleted, or moved away
             continue  # an editor's scratch file, come and gone within the burst
-        if name not in states or not stat_is_file(stat):
-            return None  # a new file, or a folder
+        if name not in states or not stat_module.S_ISREG(stat.st_mode):
+            return None  # a new file, a folder, or a link (whose target may change unseen)
         states[name] = _state(name, stat, recent, racy)
         if name.startswith(str(content_dir) + os.sep):
             seen.append((name, stat))
-    racy.update((path, known) for path, known in last.racy.items() if path not in racy)
+    for path, known in last.racy.items():  # still within a clock's tick of a save: keep checking its bytes
+        if path not in racy and _recent(path, recent):
+            racy[path] = known
     return seen, Inputs(_digest(last.settled, states), last.settled, states, racy)
 
 
-def stat_is_file(stat: os.stat_result) -> bool:
-    return stat_module.S_ISREG(stat.st_mode)
+def _recent(path: str, recent: int) -> bool:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return True
+    return max(stat.st_mtime_ns, stat.st_ctime_ns) >= recent
 
 
 def _state(path: str, stat: os.stat_result | None, recent: int, racy: dict[str, str]) -> str:
@@ -118,11 +143,14 @@ def resaved(racy: dict[str, str]) -> set[str]:
     return {path for path, known in racy.items() if bytes_hash(path) != known}
 
 
-def kept(cache: Cache, inputs: Inputs, now: datetime, out: Path) -> Any | None:
-    """The last build's summary when its inputs are these, its moment has not passed (see until), and the
-    output folder still holds every file it made; else None (the build runs)."""
+def kept(cache: Cache, inputs: Inputs, now: datetime, out: Path, trust_quick: bool = False) -> Any | None:
+    """The last build's summary when its inputs are these, `now` lies between the moment it was made for and
+    the next one that makes another site (see until), and the output folder still holds every file it made;
+    else None (the build runs). A note left by a quick rebuild (see resident.py) is trusted only by another
+    process that keeps its site in memory: a command-line build makes the whole incremental build once."""
     ledger = cache.ledger()
-    if ledger is None or ledger[0] != inputs.digest or ledger[1] is not None and now.timestamp() >= ledger[1] \
+    if ledger is None or len(ledger) < 6 or ledger[0] != inputs.digest or ledger[1] is not None and \
+            now.timestamp() >= ledger[1] or now.timestamp() < ledger[5] or ledger[4] and not trust_quick \
             or resaved(ledger[3]):
         return None
     folder = str(out) + os.sep

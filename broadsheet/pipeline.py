@@ -114,7 +114,8 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
         resident = None
     scanned = scan(str(content_dir), config.root, problems)
     inputs = ledger.inputs(options, config, cache, content_dir, layouts, out, scanned)
-    kept = None if options.fresh or options.keep and resident is None else ledger.kept(cache, inputs, now, out)
+    kept = None if options.fresh or options.keep and resident is None else \
+        ledger.kept(cache, inputs, now, out, trust_quick=options.keep)
     if isinstance(kept, Summary):  # the output folder holds what these inputs make: nothing to do
         spent = round((perf_counter() - started) * 1000)
         return replace(kept, files=0, milliseconds=spent, timings={"load": spent})
@@ -156,11 +157,11 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
                       round((perf_counter() - started) * 1000), out, tuple(problems),
                       {stage: round(seconds * 1000) for stage, seconds in timings.items()})
     until = ledger.until(content, now)
-    cache.save_ledger(inputs.digest, until, summary, inputs.racy)
+    cache.save_ledger(inputs.digest, until, summary, inputs.racy, now.timestamp())
     if held is not None:
         while len(KEPT) >= MOST_RESIDENT:
             KEPT.pop(next(iter(KEPT)))
-        KEPT[where] = Resident(cache.identity, inputs, content, site, held, after, summary, until,
+        KEPT[where] = Resident(cache.identity, inputs, content, site, held, after, summary, now.timestamp(), until,
                                      {a.path: a for a in content.articles},
                                      {id(a): i for i, a in enumerate(site.articles)},
                                      {str(a.source): a for a in site.assets if a.path.startswith("static/")})

@@ -39,7 +39,8 @@ class Resident:
     held: dict[str, Any]
     after: dict[str, str]
     summary: Summary
-    until: float | None
+    since: float  # the moment the site was made for, and
+    until: float | None  # the next one at which the same files make another site
     by_path: dict[str, Article]
     positions: dict[int, int]  # each published article's place in the newest-first order, by id()
     assets: dict[str, Asset]  # the files of layouts/static/ by their path
@@ -61,7 +62,7 @@ def edited(resident: Resident, options: Options, config: Config, content_dir: Pa
     gives the same bytes; the tests hold the two to that)."""
     last = resident.inputs
     if inputs.settled != last.settled or inputs.states.keys() != last.states.keys() or \
-            resident.until is not None and now.timestamp() >= resident.until:
+            resident.until is not None and now.timestamp() >= resident.until or now.timestamp() < resident.since:
         return None
     ledger = cache.ledger()
     if ledger is None or ledger[0] != last.digest or not os.path.isfile(os.path.join(out, MARKER)):
@@ -118,7 +119,7 @@ def edited(resident: Resident, options: Options, config: Config, content_dir: Pa
     summary = replace(resident.summary, files=files, milliseconds=round((perf_counter() - started) * 1000),
                       timings={stage: round(seconds * 1000) for stage, seconds in timings.items()})
     resident.summary = summary
-    cache.save_ledger(inputs.digest, resident.until, summary, inputs.racy)
+    cache.save_ledger(inputs.digest, resident.until, summary, inputs.racy, resident.since, quick=True)
     return summary
 
 
@@ -128,14 +129,18 @@ SHAPE = ("source", "path", "date", "expires", "draft", "section", "tags", "autho
 def _same_shape(resident: Resident, new: dict[str, Article]) -> bool:
     """Whether the site keeps its shape with these records (by path) in place of the ones it has: the same
     fields that choose, group and place articles, none of them among Most Popular unless only its text
-    changed, each in its place in the newest-first order, and any new address free."""
+    changed (nor a new address or headline where page views choose Most Popular), each in its place in the
+    newest-first order, and any new address free."""
     site, olds = resident.site, resident.by_path
     popular = {id(article) for article in site.popular}
+    counted = resident.content.pageviews is not None  # Most Popular by views: chosen by address and headline
     for path, record in new.items():
         old = olds[path]
         if any(getattr(old, name) != getattr(record, name) for name in SHAPE):
             return False
         if record.face != old.face and id(old) in popular:
+            return False
+        if counted and (record.url != old.url or record.title != old.title):
             return False
     moved = {path: record for path, record in new.items() if record.url != olds[path].url}
     if moved:

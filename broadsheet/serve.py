@@ -24,7 +24,7 @@ from tornado.ioloop import IOLoop
 from tornado.web import HTTPError
 
 from .errors import BuildError, UsageError
-from .watch import follow
+from .watch import Inotify, Poller, follow
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
@@ -33,9 +33,9 @@ class Preview:
     """The one server: what it serves, the last build's problems, and the watcher that rebuilds."""
 
     def __init__(self, out: Path, base_path: str, rebuild: Callable[[list[Path]], str], sources: Iterable[Path],
-                 host: str, port: int) -> None:
+                 host: str, port: int, changes: Poller | Inotify | None = None) -> None:
         self.out, self.base_path, self.rebuild = out.resolve(), base_path, rebuild
-        self.sources, self.host, self.port = list(sources), host, port
+        self.sources, self.host, self.port, self.changes = list(sources), host, port, changes
         self.error = ""
         self.loop: IOLoop | None = None
         self.stopping = threading.Event()
@@ -106,7 +106,7 @@ class Preview:
     # -- watching ----------------------------------------------------------------------------------
     def watch(self) -> None:
         """Wait for saves; after a burst of changes settles, rebuild and tell the browser (off the loop)."""
-        follow(self.sources, self._rebuild, self.stopping)
+        follow(self.sources, self._rebuild, self.stopping, self.changes)
 
     def _rebuild(self, changed: list[Path]) -> None:
         error = self.rebuild(changed)

@@ -155,7 +155,7 @@ def _shows_bodies(env: jinja2.Environment, name: str, seen: dict[str, int] | Non
 Reference = tuple[int, str | None, bool]  # line, the layout named (None: by a variable), whether it may be missing
 Facts = tuple[int, list[Reference], set[int]]  # what text it shows, what it names, which of those see another article
 _FACTS: dict[str, Facts] = {}  # by a hash of the layout's source, for as long as the process lives
-FACTS_KEY = "layout-facts"  # the build cache's copy, for the next process (parsing every layout costs 0.2 s)
+FACTS_KEY = "layout-facts-2"  # the build cache's copy, for the next process (parsing every layout costs 0.2 s)
 
 
 def layout_facts(env: jinja2.Environment, source: str) -> Facts:
@@ -208,7 +208,8 @@ def _facts(tree: nodes.Template) -> Facts:
     nodes_named = [node for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport))
                    for _ in _targets(node)]
     elsewhere = {i for i, node in enumerate(nodes_named) if everywhere or id(node) in inside}
-    if any(isinstance(n, nodes.Block) for node in binders for n in node.find_all(nodes.Block)):
+    if any(isinstance(n, nodes.Block) for node in binders for n in node.find_all(nodes.Block)) or \
+            everywhere and tree.find(nodes.Block) is not None:
         return ANY, references, elsewhere  # a block filled in by a layout that extends this one sees another
     own = {id(call.node) for call in tree.find_all(nodes.Call)
            if isinstance(call.node, nodes.Name) and call.node.name == "news_article" and len(call.args) == 1

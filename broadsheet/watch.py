@@ -179,11 +179,13 @@ def snapshot(sources: Iterable[Path]) -> dict[str, tuple[int, int]]:
 POLL_SECONDS = 0.25
 
 
-def follow(sources: Iterable[Path], on_change: Callable[[list[Path]], None], stopping: threading.Event) -> None:
+def follow(sources: Iterable[Path], on_change: Callable[[list[Path]], None], stopping: threading.Event,
+           changes: Poller | Inotify | None = None) -> None:
     """Until `stopping` is set: wait for a save under the sources; once the burst of saves it starts has
     settled (an editor's temp file and rename, a `git checkout` of 200 files), call on_change once with
-    every path that changed. A failure while watching is said in one line, and watching goes on."""
-    changes = watcher(sources)
+    every path that changed. A failure while watching is said in one line, and watching goes on. Give
+    `changes` (a `watcher` made before the first build) so that saves during that build count too."""
+    changes = changes or watcher(sources)
     try:
         while not stopping.is_set():
             try:

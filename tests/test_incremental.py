@@ -323,3 +323,49 @@ def test_told_what_changed_the_preview_looks_at_no_other_file(make_site, tmp_pat
     a.write_text(a.read_text() + "\nAnother paragraph.\n")
     both(root, tmp_path, 3, keep=True, changed={Path("<many changes>")})
     assert len(scans) == 5
+
+
+def test_what_the_watcher_cannot_vouch_for_is_looked_at(make_site, tmp_path):
+    """A folder of stories moved away (one event, for the folder) and the queue overflowing both make the
+    build look at every file."""
+    root = make_site({"content/articles/news/a.md": article("Alpha", "2024-05-01", body="Words.\n\nMore."),
+                      "content/articles/old/b.md": article("Beta", "2024-05-02")})
+    both(root, tmp_path, 0, keep=True)
+    a = root / "content/articles/news/a.md"
+    a.write_text(a.read_text() + "\nA new paragraph.\n")
+    (root / "content/articles/old").rename(tmp_path / "moved-away")
+    summary = both(root, tmp_path, 1, keep=True, changed={a, root / "content/articles/old"})
+    assert summary.articles == 1 and not (root / "site/2024/05/beta").exists()
+
+
+def test_a_build_for_an_earlier_moment_is_made_again(make_site):
+    root = make_site({"content/articles/news/a.md": article("Alpha", "2024-05-01"),
+                      "content/articles/news/later.md": article("Later", "2024-07-01")})
+    config = root / "pyproject.toml"
+    build(Options(config=config, now=NOW.replace(month=8)))  # both published
+    summary = build(Options(config=config, now=NOW))  # the clock went back: "Later" is not due yet
+    assert summary.articles == 1 and not (root / "site/2024/07/later").exists()
+
+
+def test_a_command_line_build_redoes_what_a_quick_rebuild_noted(make_site, tmp_path):
+    root = make_site({"content/articles/news/a.md": article("Alpha", "2024-05-01", body="Words.\n\nMore.")})
+    both(root, tmp_path, 0, keep=True)
+    a = root / "content/articles/news/a.md"
+    a.write_text(a.read_text() + "\nA new paragraph.\n")
+    assert "model" not in both(root, tmp_path, 1, keep=True, changed={a}).timings
+    assert "model" in build(Options(config=root / "pyproject.toml", now=NOW)).timings  # not trusted: made again
+    assert build(Options(config=root / "pyproject.toml", now=NOW)).timings.keys() == {"load"}
+
+
+def test_with_page_views_a_new_headline_takes_the_whole_build(make_site, tmp_path):
+    """Seven stories with the same views: Most Popular's six are chosen by headline, so a new headline
+    moves "Zulu" in (checked against a cold build)."""
+    names = ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Zulu"]
+    files = {f"content/articles/news/{n.lower()}.md": article(n, f"2024-05-0{i + 1}", slug=n.lower())
+             for i, n in enumerate(names)}
+    files["content/data/pageviews.csv"] = "path,views\n" + "".join(f"/2024/05/{n.lower()}/,5\n" for n in names)
+    root = make_site(files)
+    both(root, tmp_path, 0, keep=True)
+    zulu = root / "content/articles/news/zulu.md"
+    zulu.write_text(zulu.read_text().replace("title: Zulu", "title: Aardvark"))
+    assert "model" in both(root, tmp_path, 1, keep=True, changed={zulu}).timings

@@ -58,6 +58,8 @@ def test_a_layout_rendered_where_article_names_another_story_shows_any():
     assert shows({"page.html": "{% set article = x %}{% include 'body.html' %}", **body}) == ANY
     assert shows({"page.html": "{% extends 'base.html' %}{% block b %}{{ article.html }}{% endblock %}",
                   "base.html": "{% for article in xs %}{% block b scoped %}{% endblock %}{% endfor %}"}) == ANY
+    assert shows({"page.html": "{% extends 'base.html' %}{% block b %}{{ article.html }}{% endblock %}",
+                  "base.html": "{% set article = other %}{% block b %}{% endblock %}"}) == ANY
 
 
 def test_the_shipped_layouts_for_listings_and_the_home_page_show_no_story_text():
