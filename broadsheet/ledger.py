@@ -38,6 +38,7 @@ class Inputs:
     settled: str
     states: dict[str, str]
     racy: dict[str, str]
+    links: bool = False  # some file under content/ is a link (whose target a watcher sees change, not it)
 
 
 def inputs(options: Options, config: Config, cache: Cache, content_dir: Path, layouts: Path, out: Path,
@@ -56,7 +57,8 @@ def inputs(options: Options, config: Config, cache: Cache, content_dir: Path, la
             states[path] = _state(path, stat, recent, racy)
         else:
             settled.update(f"{path}\0{_state(path, stat, recent, racy)}\n".encode())
-    return Inputs(_digest(settled.hexdigest(), states), settled.hexdigest(), states, racy)
+    links = options.keep and any(os.path.islink(path) for path, _ in scanned)  # (only a watcher's build asks)
+    return Inputs(_digest(settled.hexdigest(), states), settled.hexdigest(), states, racy, links)
 
 
 def _layout_files(folder: str) -> list[tuple[str, os.stat_result | None]]:
@@ -79,8 +81,10 @@ def hinted(last: Inputs, changed: Iterable[Path], content_dir: Path, layouts: Pa
            ) -> tuple[list[tuple[str, os.stat_result]], Inputs] | None:
     """The inputs of a build after a watcher saw `changed` (and nothing else) change since `last`, without
     looking at every file: the changed files under content/ and layouts/static/ as a scan would name them,
-    with their states. None when the watcher's word is not enough (a new or deleted file, a folder, a
-    layout, the settings, a queue overflow): the build scans."""
+    with their states. None when the watcher's word is not enough (a new, deleted or moved file or folder,
+    a link among the sources, a layout, the settings, a queue overflow): the build scans."""
+    if last.links:
+        return None
     roots = [(content_dir.resolve(), str(content_dir)), ((layouts / "static").resolve(), str(layouts / "static"))]
     recent = time.time_ns() - RECENT_NS
     states, racy, seen = dict(last.states), {}, []
@@ -107,7 +111,7 @@ def hinted(last: Inputs, changed: Iterable[Path], content_dir: Path, layouts: Pa
     for path, known in last.racy.items():  # still within a clock's tick of a save: keep checking its bytes
         if path not in racy and _recent(path, recent):
             racy[path] = known
-    return seen, Inputs(_digest(last.settled, states), last.settled, states, racy)
+    return seen, Inputs(_digest(last.settled, states), last.settled, states, racy, last.links)
 
 
 def _recent(path: str, recent: int) -> bool:

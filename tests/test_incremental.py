@@ -369,3 +369,16 @@ def test_with_page_views_a_new_headline_takes_the_whole_build(make_site, tmp_pat
     zulu = root / "content/articles/news/zulu.md"
     zulu.write_text(zulu.read_text().replace("title: Zulu", "title: Aardvark"))
     assert "model" in both(root, tmp_path, 1, keep=True, changed={zulu}).timings
+
+
+def test_a_story_that_is_a_link_is_never_left_stale_by_the_watchers_word(make_site, tmp_path):
+    import os
+
+    root = make_site({"content/articles/news/a.md": article("Alpha", "2024-05-01"),
+                      "content/notes/beta.txt": article("Beta", "2024-05-02", body="Old words.")})
+    os.symlink(root / "content/notes/beta.txt", root / "content/articles/news/b.md")
+    both(root, tmp_path, 0, keep=True)
+    target = root / "content/notes/beta.txt"
+    target.write_text(target.read_text().replace("Old words.", "New words."))
+    both(root, tmp_path, 1, keep=True, changed={target})  # the watcher saw the target, not the link
+    assert "New words." in (root / "site/2024/05/beta/index.html").read_text()
