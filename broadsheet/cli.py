@@ -26,7 +26,15 @@ COMMANDS = ("build", "import", "serve", "watch", "check", "deploy")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run a command; returns the exit code (0 ok, 1 content or layout errors, 2 usage errors)."""
+    """Run a command; returns the exit code (0 ok, 1 content or layout errors, 2 usage errors, 130 Ctrl-C)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # also while the flags are read, or while a problem is being said
+        print("Interrupted; the output folder was not changed.", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(_with_command(sys.argv[1:] if argv is None else argv))
     try:
         return args.run(args)
@@ -39,9 +47,6 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"broadsheet: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("Interrupted; the output folder was not changed.", file=sys.stderr)
-        return 130
     except OSError as exc:  # the disk or the system said no: one line, what and why
         where = f"{display_path(Path(exc.filename))}: " if exc.filename else ""
         print(f"broadsheet: error: {where}{exc.strerror or exc}", file=sys.stderr)
