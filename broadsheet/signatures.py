@@ -78,13 +78,33 @@ class Signer:
         return self._bodies[template]
 
     def page(self, template: str, context: dict[str, Any]) -> str:
+        """The page's signature (see `_parts`)."""
+        parts = self._parts(template, context, None, None)
+        return hashlib.sha256(f"{self.shared}\n{template}\n{parts!r}".encode()).hexdigest()
+
+    def readers(self, template: str, context: dict[str, Any]) -> tuple[list[str] | None, list[str] | None]:
+        """The articles (by source) whose whole selves, text included, a page's signature takes in, and those
+        it takes in by their faces; None when it takes in every article's."""
+        whole: list[Any] = []
+        faces: list[Any] = []
+        self._parts(template, context, whole, faces)
+        return _sources(whole), _sources(faces)
+
+    def _parts(self, template: str, context: dict[str, Any], whole: list | None, faces: list | None) -> Any:
+        """What a page is made from, for its signature; the articles it takes in whole and by their faces go
+        into those lists when given (EVERY alone: all of them). One function for both, so that the pages a
+        quick rebuild signs again (see resident.py) are exactly those whose signatures would change."""
         site = self.site
         shows = self.shows_bodies(template)
+        by_face = whole if shows == ANY else faces  # where the articles a page shows but not whole go
         if "article" in context:  # the most numerous pages: their parts are joined, not repr()'d (3x quicker)
             article = context["article"]
             others = [site.older(article), site.newer(article), *site.related(article)]
             parts: Any = "\x1f".join((article.digest, article.url, *(
                 "-" if a is None else (a.digest if shows == ANY else a.face) + a.url for a in others)))
+            if whole is not None and by_face is not None:
+                whole.append(article)
+                by_face.extend(others)
         elif "page" in context:
             parts = (context["page"].digest, context["page"].url)
         elif "listing" in context:
@@ -94,37 +114,32 @@ class Signer:
             shown = "\x1f".join((a.digest if shows == ANY else a.face) + a.url for a in listing.articles)
             parts = (listing.kind, listing.title, listing.description, listing.url, listing.number,
                      listing.page_urls, listing.feed_url, profile, shown, context["current"], context["is_listing"])
+            if by_face is not None:
+                by_face.extend(listing.articles)
         elif "feed" in context and template == "feed.xml" and context["feed"].url != "/feed.xml":
             feed = context["feed"]
             parts = (feed.title, feed.url, feed.home, [(a.digest, a.url) for a in feed.articles])
+            if whole is not None:
+                whole.extend(feed.articles)
         else:
             parts = (self.contents(faces=shows != ANY), context["current"], context["is_home"],
                      context["is_listing"])
+            if by_face is not None:
+                by_face[:] = [EVERY]
         if shows == ANY:
             if not self._popular:
                 self._popular = "\x1f".join(a.digest for a in site.popular)
             parts = (parts, self._popular)
-        return hashlib.sha256(f"{self.shared}\n{template}\n{parts!r}".encode()).hexdigest()
+            if whole is not None and whole != [EVERY]:
+                whole.extend(site.popular)
+        return parts
 
-    def readers(self, template: str, context: dict[str, Any]) -> tuple[list[str] | None, list[str] | None]:
-        """The articles (by source) whose whole selves, text included, a page's signature takes in, and those
-        it takes in by their faces; None when it takes in every article's (as `page` does)."""
-        site = self.site
-        shows = self.shows_bodies(template)
-        whole: list[Any] = list(site.popular) if shows == ANY else []
-        faces: list[Any] = []
-        if "article" in context:
-            article = context["article"]
-            whole.append(article)
-            others = [site.older(article), site.newer(article), *site.related(article)]
-            (whole if shows == ANY else faces).extend(others)
-        elif "listing" in context:
-            (whole if shows == ANY else faces).extend(context["listing"].articles)
-        elif "feed" in context and template == "feed.xml" and context["feed"].url != "/feed.xml":
-            whole += context["feed"].articles
-        elif "page" not in context:
-            return (None, []) if shows == ANY else ([a.source for a in whole], None)
-        return [a.source for a in whole if a is not None], [a.source for a in faces if a is not None]
+
+EVERY = object()  # in a list of the articles a page takes in: all of them
+
+
+def _sources(found: list[Any]) -> list[str] | None:
+    return None if found == [EVERY] else [a.source for a in found if a is not None]
 
 
 _BODY_NAMES = frozenset({"html", "body", "words", "news_article"})
