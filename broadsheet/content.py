@@ -151,6 +151,8 @@ def _make(source: tuple[str, str, str, str, bytes]) -> tuple[str, str, Any, list
         try:
             with _time_limit(config.markdown_timeout):
                 body = render_safely(md, document.body, config.raw_html, config.embed_hosts)
+            if body[1]:  # it raised (nesting too deep, or worse) midway: its state can spoil the next document
+                _job = (config, content_dir, make_markdown(config))
         except _Overtime:
             lasting = False
             _job = (config, content_dir, make_markdown(config))  # never reuse an instance stopped midway

@@ -33,7 +33,7 @@ def test_slow_or_deep_markdown_is_a_clear_error_within_the_limit_and_the_rest_is
     for name, text in files.items():
         (root / name).write_text(text)
     started = time.monotonic()
-    run = cli("build", "--config", root / "pyproject.toml")  # 76 sources: the worker processes render them
+    run = cli("build", "--config", root / "pyproject.toml")  # the six new files one after another
     elapsed = time.monotonic() - started
     assert run.code == 1 and "Traceback" not in run.err
     assert elapsed < LIMIT * len(SLOW) + 20  # each slow file costs the limit, not its minutes
@@ -217,3 +217,25 @@ def test_embed_hosts_must_be_host_names(cli, make_site):
     assert run.code == 1 and run.lines[0].endswith(
         "error: setting 'embed_hosts': each entry must be a host name in lower case such as "
         "www.youtube-nocookie.com, not 'https://www.youtube.com/'")
+
+
+def test_a_story_that_breaks_markdown_midway_does_not_spoil_the_next(make_site):
+    """Python-Markdown left in the middle of a document (nesting too deep) renders the next one wrongly:
+    each build process starts afresh with a new instance after such a failure."""
+    from broadsheet import content
+    from broadsheet.config import load_config
+    from broadsheet.markup import make_markdown
+
+    root = make_site({"content/articles/news/deep.md": article("Deep", body=DEEP),
+                      "content/articles/news/after.md": article("After", body="Some *emphasised* words.")})
+    config = load_config(root / "pyproject.toml", {})
+    content._job = (config, root / "content", make_markdown(config))
+    try:
+        made = [content._make(("articles", str(root / f"content/articles/news/{name}.md"),
+                               f"articles/news/{name}.md", "key",
+                               (root / f"content/articles/news/{name}.md").read_bytes())) for name in ("deep", "after")]
+    finally:
+        content._job = None
+    assert "nesting too deep" in made[0][3][0].message
+    html = next(text for name, text in made[1][5].items() if name.startswith("html:"))
+    assert "<em>emphasised</em>" in html
