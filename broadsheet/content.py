@@ -207,6 +207,9 @@ def _time_limit(seconds: float) -> Iterator[None]:
         return
 
     def overtime(*_: object) -> None:
+        # raised where the signal lands; inside a garbage collector's callback or a __del__ Python would
+        # only print it and carry on, so the timer fires again soon after, until the raise takes effect
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
         raise _Overtime
 
     previous = signal.signal(signal.SIGALRM, overtime)

@@ -239,3 +239,30 @@ def test_a_story_that_breaks_markdown_midway_does_not_spoil_the_next(make_site):
     assert "nesting too deep" in made[0][3][0].message
     html = next(text for name, text in made[1][5].items() if name.startswith("html:"))
     assert "<em>emphasised</em>" in html
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_the_limit_holds_when_its_signal_lands_in_a_garbage_collector_callback():
+    """Python only prints an exception raised in a gc callback (Hypothesis installs one): the timer fires
+    again until the raise takes effect."""
+    import gc
+
+    from broadsheet import content
+
+    fired: list[int] = []
+
+    def slow_callback(phase: str, info: dict) -> None:
+        if phase == "start" and not fired:
+            fired.append(1)
+            time.sleep(0.4)  # the 0.2 s limit runs out in here
+
+    gc.callbacks.append(slow_callback)
+    started = time.monotonic()
+    try:
+        with pytest.raises(content._Overtime), content._time_limit(0.2):
+            gc.collect()  # the first collection sleeps through the limit; then ordinary work goes on
+            while time.monotonic() - started < 5:
+                sum(range(10_000))
+    finally:
+        gc.callbacks.remove(slow_callback)
+    assert fired and time.monotonic() - started < 2
