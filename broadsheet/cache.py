@@ -1,7 +1,8 @@
 """A persistent cache of what reading a source file produced, keyed by the file's bytes and the settings.
 
 It lives beside the output folder (`.site.cache`), so a rebuild neither re-parses nor re-renders a file
-whose bytes did not change. Any change of configuration or of Broadsheet's version changes every key.
+whose bytes did not change. A change of Broadsheet's version, or of a setting that reading a source uses
+(`READING`), changes every key; other settings shape only pages, which are signed with all of them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from .config import Config
 
 FORMAT = 4  # raise whenever what is stored changes shape, so an older cache is never trusted
 RECENT_NS = 3_000_000_000  # a file changed this lately is known by its bytes (coarse clocks tick every 1-2 s)
+# The settings that what a source becomes depends on (dates, addresses, Markdown and its sanitiser, the paths
+# problems name); tests/test_incremental.py holds every other setting to leave every record as it was.
+READING = ("timezone", "default_section", "permalink", "base_path", "raw_html", "embed_hosts", "markdown_timeout",
+           "root")
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL);"
            "CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, signature TEXT NOT NULL);"
            "CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, state TEXT NOT NULL, key TEXT NOT NULL);"
@@ -39,6 +44,8 @@ class Cache:
     def __init__(self, path: Path, config: Config) -> None:
         self.path = path
         self.fingerprint = hashlib.sha256(f"{__version__}\n{FORMAT}\n{config!r}".encode()).hexdigest()
+        self.reading = hashlib.sha256(  # the part of the fingerprint that sources are read with
+            f"{__version__}\n{FORMAT}\n{[getattr(config, name) for name in READING]!r}".encode()).hexdigest()
         self.used: set[str] = set()
         self.new: dict[str, bytes] = {}
         self.seen_files: dict[str, tuple[str, str]] = {}

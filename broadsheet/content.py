@@ -96,7 +96,7 @@ def _records(config: Config, content_dir: Path, sources: list[tuple[str, str, st
             continue
         if data is None:  # known by its file state, but its entry is gone: read it after all
             data = Path(path).read_bytes()
-            key = source_key(cache.fingerprint if cache else "", rel, data)
+            key = source_key(cache.reading if cache else "", rel, data)
         fresh.append((kind, path, rel, key, data))
     started = perf_counter()
     for kind, key, record, found, dependencies, texts, lasting in _made(config, content_dir, fresh, jobs):
@@ -228,7 +228,7 @@ def _identify(path: str, rel: str, cache: Cache | None, stat: os.stat_result | N
     state = ""
     if cache is not None:
         stat = stat or os.stat(path)
-        state = f"{cache.fingerprint[:16]}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
+        state = f"{cache.reading[:16]}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
         if max(stat.st_mtime_ns, stat.st_ctime_ns) >= time.time_ns() - RECENT_NS:
             state += ":recent"  # saved within a coarse clock's tick of now: a later save may look the same
         known = cache.known_file(rel)
@@ -237,7 +237,7 @@ def _identify(path: str, rel: str, cache: Cache | None, stat: os.stat_result | N
             return known[1], None
     with open(path, "rb") as file:
         data = file.read()
-    key = source_key(cache.fingerprint if cache else "", rel, data)
+    key = source_key(cache.reading if cache else "", rel, data)
     if cache is not None:
         cache.saw_file(rel, state, key)
     return key, data

@@ -186,6 +186,61 @@ def test_a_setting_that_shapes_records_rereads_untouched_sources(make_site):
     assert not (root / "site/2024/05/alpha/index.html").exists()
 
 
+OTHER_VALUES = {"title": "Another Gazette", "base_url": "https://news.example.net/", "description": "Other words",
+                "language": "fr", "per_page": 7, "sections": {"news": "Latest"}, "date_format": "%Y",
+                "home_per_section": 2, "copyright": "Someone", "default_author": "Ann Lee",
+                "default_image": "/static/share.png", "logo": "/static/logo.png", "import_day_first": False,
+                "import_furniture": ("Advertisement",), "cname": "news.example.net", "file": "other.toml"}
+
+
+def test_settings_that_sources_are_not_read_with_leave_every_record_as_it_was(make_site):
+    from dataclasses import fields, replace
+
+    from broadsheet.cache import READING
+    from broadsheet.config import load_config
+    from broadsheet.content import load
+
+    from .test_images import png
+    root = make_site({
+        "content/articles/news/a.md": article("Alpha", "2024-05-01 10:00", body="A [link](/about/) and <mark>x</mark>.",
+                                              image="/images/a.png", caption="A caption", credit="Bo Chen"),
+        "content/images/a.png": png(40, 30),
+        "content/articles/sport/b.md": article("Beta", "2024-05-02", authors="[Ann Lee]", tags="[parks]",
+                                               expires="2030-01-01", updated="2024-05-03 08:00"),
+        "content/pages/about.md": "---\ntitle: About us\n---\n\nWho we are.\n",
+        "content/authors/ann-lee.md": "---\nname: Ann Lee\n---\n\nShe writes.\n",
+    })
+    config = load_config(root / "pyproject.toml", {})
+    unread = {f.name for f in fields(config)} - set(READING)
+    assert unread == set(OTHER_VALUES)  # a new setting: say here, or in READING, whether sources are read with it
+
+    def records(settings):
+        problems = []
+        content = load(settings, root / "content", root / "layouts/static", problems)
+        return content, problems
+
+    first = records(config)
+    assert first[0].articles and not [p for p in first[1] if p.severity == "error"]
+    for name, value in OTHER_VALUES.items():
+        assert records(replace(config, **{name: value})) == first, name
+
+
+def test_a_setting_only_pages_show_rebuilds_them_without_reading_any_source_again(make_site, monkeypatch):
+    import broadsheet.content
+    root = make_site({f"content/articles/news/s{n}.md": article(f"Story {n}", f"2024-05-0{n + 1}") for n in range(3)})
+    build(Options(config=root / "pyproject.toml", now=NOW))
+    made, making = [], broadsheet.content._made
+    monkeypatch.setattr(broadsheet.content, "_made", lambda c, d, sources, j: made.extend(sources) or
+                        making(c, d, sources, j))
+    config = root / "pyproject.toml"
+    config.write_text(config.read_text().replace('title = "The Test Gazette"', 'title = "The New Gazette"'))
+    build(Options(config=config, now=NOW))
+    assert not made and "The New Gazette" in (root / "site/2024/05/story-0/index.html").read_text()
+    config.write_text(config.read_text().replace("Europe/London", "Asia/Tokyo"))
+    build(Options(config=config, now=NOW))
+    assert len(made) == 3
+
+
 def test_a_changed_picture_updates_the_size_in_the_page(make_site):
     from .test_images import png
 
