@@ -12,7 +12,7 @@ import os
 import stat as stat_module
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,7 @@ class Inputs:
     states: dict[str, str]
     racy: dict[str, str]
     links: bool = False  # some file under content/ is a link (whose target a watcher sees change, not it)
+    settings: str = ""  # the hash of the settings alone (`settled` without the layouts)
 
 
 def inputs(options: Options, config: Config, cache: Cache, content_dir: Path, layouts: Path, out: Path,
@@ -50,6 +51,7 @@ def inputs(options: Options, config: Config, cache: Cache, content_dir: Path, la
     racy: dict[str, str] = {}
     settled = hashlib.sha256(repr((cache.fingerprint, os.getcwd(), str(content_dir), str(layouts), str(out),
                                    options.drafts, options.future)).encode())
+    settings = settled.hexdigest()
     states = {path: _state(path, stat, recent, racy) for path, stat in scanned}
     static = os.path.join(layouts, "static", "")
     for path, stat in _layout_files(str(layouts)):
@@ -58,7 +60,7 @@ def inputs(options: Options, config: Config, cache: Cache, content_dir: Path, la
         else:
             settled.update(f"{path}\0{_state(path, stat, recent, racy)}\n".encode())
     links = options.keep and any(os.path.islink(path) for path, _ in scanned)  # (only a watcher's build asks)
-    return Inputs(_digest(settled.hexdigest(), states), settled.hexdigest(), states, racy, links)
+    return Inputs(_digest(settled.hexdigest(), states), settled.hexdigest(), states, racy, links, settings)
 
 
 def _layout_files(folder: str) -> list[tuple[str, os.stat_result | None]]:
@@ -111,7 +113,7 @@ def hinted(last: Inputs, changed: Iterable[Path], content_dir: Path, layouts: Pa
     for path, known in last.racy.items():  # still within a clock's tick of a save: keep checking its bytes
         if path not in racy and _recent(path, recent):
             racy[path] = known
-    return seen, Inputs(_digest(last.settled, states), last.settled, states, racy, last.links)
+    return seen, replace(last, digest=_digest(last.settled, states), states=states, racy=racy)
 
 
 def _recent(path: str, recent: int) -> bool:

@@ -18,9 +18,10 @@ from .cache import Cache, forget
 from .config import Config, load_config
 from .content import load, scan
 from .errors import BuildError, Problem, display_path, fail_if_errors
-from .model import make_site
+from .model import Site, make_site
+from .records import Content
 from .render import Output, layout_names, make_environment, render
-from .resident import KEPT, MOST_RESIDENT, Resident, edited
+from .resident import KEPT, MOST_RESIDENT, Resident, edited, relaid
 from .signatures import keep_facts, recall_facts
 from .write import check_output_folder, locked, write
 
@@ -125,6 +126,13 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
         if summary is not None:
             KEPT[where] = resident
             return summary
+    if resident is not None and not options.fresh and relaid(resident, cache, inputs, now, out):
+        try:  # only layouts changed: the site in memory is the one these inputs make
+            return _finish(options, config, layouts, out, cache, resident.content, resident.site, inputs, now,
+                           problems, timings, progress, started)
+        except BuildError:
+            KEPT[where] = resident  # (nothing was written) the next save starts from it again
+            raise
     content = load(config, content_dir, layouts / "static", problems, cache, options.jobs, timings, scanned)
     timings["load"] = perf_counter() - started - timings["markdown"]
     memo = cache.get_many(["related"], remember=True).get("related") or {}
@@ -132,12 +140,21 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
     site = make_site(config, content, now, options.drafts, options.future, problems, memo)
     if memo.get("inputs") != related_inputs:  # the related-stories table was worked out again: keep the new one
         cache.put("related", memo, remember=True)
+    return _finish(options, config, layouts, out, cache, content, site, inputs, now, problems, timings, progress,
+                   started)
+
+
+def _finish(options: Options, config: Config, layouts: Path, out: Path, cache: Cache, content: Content, site: Site,
+            inputs: ledger.Inputs, now: datetime, problems: list[Problem], timings: dict[str, float],
+            progress: Progress | None, started: float) -> Summary:
+    """Render the site with the layouts, write what changed, and note what was made (and keep the site in
+    memory, with `Options.keep`)."""
     recall_facts(cache)
     env = make_environment(site, layouts, problems, cache.templates())
     keep_facts(cache, [env.loader.get_source(env, name)[0] for name in layout_names(env)] if env.loader else [])
     cache.commit()  # page workers read article bodies from the cache file
     fail_if_errors(problems)
-    timings["model"] = perf_counter() - started - timings["load"] - timings["markdown"]
+    timings["model"] = perf_counter() - started - timings.get("load", 0.0) - timings.get("markdown", 0.0)
     total = 12 + len(site.feeds) + len(site.articles) + len(site.pages) + len(site.listings)
     stored = cache.signatures()
     folder = str(out) + os.sep  # a page is reused only while its file is there
@@ -159,12 +176,13 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
     until = ledger.until(content, now)
     cache.save_ledger(inputs.digest, until, summary, inputs.racy, now.timestamp())
     if held is not None:
+        where = out.resolve()
         while len(KEPT) >= MOST_RESIDENT:
             KEPT.pop(next(iter(KEPT)))
         KEPT[where] = Resident(cache.identity, inputs, content, site, held, after, summary, now.timestamp(), until,
-                                     {a.path: a for a in content.articles},
-                                     {id(a): i for i, a in enumerate(site.articles)},
-                                     {str(a.source): a for a in site.assets if a.path.startswith("static/")})
+                               {a.path: a for a in content.articles},
+                               {id(a): i for i, a in enumerate(site.articles)},
+                               {str(a.source): a for a in site.assets if a.path.startswith("static/")})
     return summary
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-from . import search
+from . import bodies, search
 from .cache import Cache
 from .config import Config
 from .content import reload
@@ -62,11 +62,8 @@ def edited(resident: Resident, options: Options, config: Config, content_dir: Pa
     gives the same bytes; the tests hold the two to that)."""
     last = resident.inputs
     if inputs.settled != last.settled or inputs.states.keys() != last.states.keys() or \
-            resident.until is not None and now.timestamp() >= resident.until or now.timestamp() < resident.since:
+            not _current(resident, cache, now, out):
         return None
-    ledger = cache.ledger()
-    if ledger is None or ledger[0] != last.digest or not os.path.isfile(os.path.join(out, MARKER)):
-        return None  # another build wrote the output folder since
     again = resaved(last.racy)
     if any(path not in last.states for path in again):
         return None  # a layout saved again within its clock's tick
@@ -121,6 +118,28 @@ def edited(resident: Resident, options: Options, config: Config, content_dir: Pa
     resident.summary = summary
     cache.save_ledger(inputs.digest, resident.until, summary, inputs.racy, resident.since, quick=True)
     return summary
+
+
+def relaid(resident: Resident, cache: Cache, inputs: Inputs, now: datetime, out: Path) -> bool:
+    """Whether only layouts changed since the site in memory was made (the same settings and the same files
+    under content/ and layouts/static/): then that site is the one these inputs make, and only its pages are
+    made again (the cache then keeps every entry and serves that site's bodies, as no source is read)."""
+    last = resident.inputs
+    if inputs.settings != last.settings or inputs.states != last.states or \
+            any(path in last.states for path in resaved(last.racy)) or not _current(resident, cache, now, out):
+        return False
+    cache.carry_over([])
+    bodies.use(bodies.Bodies(cache))
+    return True
+
+
+def _current(resident: Resident, cache: Cache, now: datetime, out: Path) -> bool:
+    """Whether the site in memory is the one for this moment, and the output folder still holds it (no other
+    build wrote there since)."""
+    if resident.until is not None and now.timestamp() >= resident.until or now.timestamp() < resident.since:
+        return False
+    ledger = cache.ledger()
+    return ledger is not None and ledger[0] == resident.inputs.digest and os.path.isfile(os.path.join(out, MARKER))
 
 
 SHAPE = ("source", "path", "date", "expires", "draft", "section", "tags", "authors")

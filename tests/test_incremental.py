@@ -45,7 +45,7 @@ def test_random_edits_match_a_cold_build(make_site, tmp_path, keep, hinted):
     files = {f"content/articles/{rng.choice(SECTIONS)}/s{n}.md": story(rng, n) for n in range(12)}
     root = make_site(files)
     both(root, tmp_path, 0, keep)
-    quick = 0
+    quick = relaid = 0
     for step in range(1, 22):
         paths = sorted((root / "content/articles").rglob("*.md"))
         edit = step % 7 if step < 15 else 6  # the last steps edit story text only (the preview's quick path)
@@ -72,7 +72,21 @@ def test_random_edits_match_a_cold_build(make_site, tmp_path, keep, hinted):
             changed = {card}
         summary = both(root, tmp_path, step, keep, changed if hinted else None)
         quick += "model" not in summary.timings  # made from the site in memory (or nothing to do)
-    assert quick >= (6 if keep else 0)
+        relaid += edit == 5 and "markdown" not in summary.timings  # new layouts over the site in memory
+    assert quick >= (6 if keep else 0) and relaid == (2 if keep else 0)
+
+
+def test_a_broken_layout_keeps_the_site_in_memory_for_the_fix(make_site, tmp_path):
+    root = make_site({f"content/articles/news/s{n}.md": article(f"Story {n}", f"2024-05-0{n + 1}") for n in range(3)})
+    both(root, tmp_path, 0, keep=True)
+    base = root / "layouts/base.html"
+    good = base.read_text()
+    base.write_text(good.replace("<body>", "<body>{% if %}"))
+    with pytest.raises(BuildError, match="base.html"):
+        build(Options(config=root / "pyproject.toml", now=NOW, jobs=1, keep=True))
+    base.write_text(good.replace("<body>", '<body data-fixed="1">'))
+    summary = both(root, tmp_path, 1, keep=True)
+    assert "markdown" not in summary.timings and 'data-fixed="1"' in (root / "site/index.html").read_text()
 
 
 def test_the_preview_retitles_in_place_and_falls_back_when_the_order_or_most_popular_changes(make_site, tmp_path):
