@@ -7,6 +7,7 @@ import sys
 import threading
 import traceback
 import webbrowser
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -319,9 +320,10 @@ def run_serve(args: argparse.Namespace) -> int:
     options = replace(options_from(args), out=args.out or config.root / ".preview" / "site",
                       keep=True)
 
-    def rebuild(changed: list[Path]) -> str:
+    def rebuild(changed: list[Path], first: frozenset[str] = frozenset(),
+                on_first: Callable[[dict[str, bytes]], None] | None = None) -> str:
         try:
-            build(replace(options, changed=frozenset(changed)) if changed else options)
+            build(replace(options, changed=frozenset(changed), first=first, on_first=on_first) if changed else options)
         except BuildError as exc:
             return describe_error(exc)
         except Exception as exc:  # noqa: BLE001 -- the preview must outlive any one bad save

@@ -20,7 +20,7 @@ from .content import load, scan
 from .errors import BuildError, Problem, display_path, fail_if_errors
 from .model import Site, make_site
 from .records import Content
-from .render import Output, layout_names, make_environment, render
+from .render import Output, layout_names, make_environment, render, render_first
 from .resident import KEPT, MOST_RESIDENT, Resident, edited, relaid
 from .signatures import keep_facts, recall_facts
 from .write import check_output_folder, locked, write
@@ -44,6 +44,8 @@ class Options:
     jobs: int = os.cpu_count() or 1
     keep: bool = False  # keep the site in memory, so the next build in this process redoes only what an edit touched
     changed: frozenset[Path] | None = None  # with keep: what a watcher saw change since the last build (None: unknown)
+    first: frozenset[str] = frozenset()  # output paths of pages to render before all others (the open tabs), and
+    on_first: Callable[[dict[str, bytes]], None] | None = None  # what is told their bytes (before anything is written)
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,8 @@ def _finish(options: Options, config: Config, layouts: Path, out: Path, cache: C
     cache.commit()  # page workers read article bodies from the cache file
     fail_if_errors(problems)
     timings["model"] = perf_counter() - started - timings.get("load", 0.0) - timings.get("markdown", 0.0)
+    if options.first and options.on_first is not None:
+        options.on_first(render_first(site, env, layouts, options.first))
     total = 12 + len(site.feeds) + len(site.articles) + len(site.pages) + len(site.listings)
     stored = cache.signatures()
     folder = str(out) + os.sep  # a page is reused only while its file is there

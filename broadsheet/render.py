@@ -214,6 +214,19 @@ def rerender(kept: dict[str, Any], sources: set[str], faces: set[str], layouts: 
                         jobs))
 
 
+def render_first(site: Site, env: jinja2.Environment, layouts: Path, paths: frozenset[str]) -> dict[str, bytes]:
+    """The pages at these output paths, by path, rendered ahead of all others (the preview shows its open tabs
+    these while the rest is made); a page whose layout fails is left out (the build reports it)."""
+    found = {}
+    for page in _pages(site):
+        path = output_path(page[1])
+        if path in paths:
+            result = _render_one(env, layouts, page)
+            if isinstance(result, bytes):
+                found[path] = result
+    return found
+
+
 def _signed(signer: Signer, env: jinja2.Environment, layouts: Path, pages: list, paths: list[str],
             indexes: Iterable[int], problems: list[Problem], before: dict[str, str] | None,
             after: dict[str, str] | None, timings: dict[str, float] | None, jobs: int) -> Iterator[Output]:

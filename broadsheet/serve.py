@@ -7,16 +7,19 @@ incremental path off the server's thread, and only then tells the open tabs to r
 
 from __future__ import annotations
 
+import contextlib
 import html
+import json
 import logging
 import mimetypes
+import posixpath
 import socket
 import sys
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from livereload import Server
 from livereload.handlers import ForceReloadHandler, LiveReloadHandler, LiveReloadJSHandler
@@ -27,18 +30,23 @@ from .errors import BuildError, UsageError
 from .watch import Inotify, Poller, follow
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+# rebuild(changed files, output paths of pages to make first, what is given those pages) -> the error, or ""
+Rebuild = Callable[[list[Path], frozenset[str], Callable[[dict[str, bytes]], None]], str]
 
 
 class Preview:
     """The one server: what it serves, the last build's problems, and the watcher that rebuilds."""
 
-    def __init__(self, out: Path, base_path: str, rebuild: Callable[[list[Path]], str], sources: Iterable[Path],
+    def __init__(self, out: Path, base_path: str, rebuild: Rebuild, sources: Iterable[Path],
                  host: str, port: int, changes: Poller | Inotify | None = None) -> None:
         self.out, self.base_path, self.rebuild = out.resolve(), base_path, rebuild
         self.sources, self.host, self.port, self.changes = list(sources), host, port, changes
         self.error = ""
         self.loop: IOLoop | None = None
         self.stopping = threading.Event()
+        self.tabs: dict[Any, str] = {}  # each open tab's reload socket, and the output path of its page
+        self.tabs_lock = threading.Lock()
+        self.early: dict[str, bytes] = {}  # open tabs' pages made ahead of the rest of a rebuild, by output path
 
     # -- serving -----------------------------------------------------------------------------------
     def app(self, environ: dict[str, Any], start_response: Callable) -> list[bytes]:
@@ -49,6 +57,10 @@ class Preview:
         if path in ("/", "") and self.base_path != "/":
             start_response("302 Found", [("Location", self.base_path)])
             return [b""]
+        output = self._output(path) or ""
+        early = self.early.get(output)
+        if early is not None:  # the rebuild is still writing the rest: this page is of the new site already
+            return _respond(start_response, "200 OK", early, mimetypes.guess_type(output)[0] or "text/html")
         target = self._file(path)
         if self.error and (target is None or target.suffix == ".html"):
             return _respond(start_response, "500 Build Error", self._error_page(), "text/html")
@@ -90,6 +102,15 @@ class Preview:
             target = target / "index.html"
         return target if target.exists() else None
 
+    def _output(self, path: str) -> str | None:
+        """The output path (`2024/05/story/index.html`) a request path names under the base path, or None."""
+        if not path.startswith(self.base_path) or "\0" in path:
+            return None
+        relative = path[len(self.base_path):]
+        relative += "index.html" if relative.endswith("/") or not relative else ""
+        clean = posixpath.normpath(relative)
+        return None if clean.startswith(("..", "/")) else clean
+
     def _not_found(self, start_response: Callable) -> list[bytes]:
         page = self.out / "404.html"
         body = page.read_bytes() if page.is_file() else b"<!doctype html><title>Not found</title><h1>Not found</h1>"
@@ -109,16 +130,53 @@ class Preview:
         follow(self.sources, self._rebuild, self.stopping, self.changes)
 
     def _rebuild(self, changed: list[Path]) -> None:
-        error = self.rebuild(changed)
+        shown: set[str] = set()  # the pages open tabs were sent to ahead of the rest
+
+        def show_first(pages: dict[str, bytes]) -> None:
+            self.early = pages
+            shown.update(pages)
+            self._reload_tabs("*", lambda page: page in pages)
+
+        error = self.rebuild(changed, self._first(changed), show_first)
         if error and error != self.error:
             print(error, file=sys.stderr, flush=True)
         elif not error and self.error:
             print("Fixed: the site builds again.", file=sys.stderr, flush=True)
         self.error = error
+        self.early = {}  # (the output folder holds the same bytes now, or the error page stands)
         only_css = changed and all(p.suffix == ".css" for p in changed) and not error
-        target = changed[0].name if only_css else "*"
+        self._reload_tabs(changed[0].name if only_css else "*", lambda page: error != "" or page not in shown)
+
+    def _first(self, changed: list[Path]) -> frozenset[str]:
+        """The open tabs' pages, to be made first, when the saves are of articles, layouts or the settings: a
+        page shown early must not lean on a picture or stylesheet that is still to be copied."""
+        if not all(p.suffix in (".md", ".html", ".xml", ".txt", ".toml") and "static" not in p.parts for p in changed):
+            return frozenset()
+        with self.tabs_lock:
+            return frozenset(self.tabs.values())
+
+    def _reload_tabs(self, path: str, which: Callable[[str], bool]) -> None:
+        """Tell the open tabs whose page `which` picks to reload (`path`: a stylesheet is swapped in place)."""
+        def send() -> None:
+            message = {"command": "reload", "path": path, "liveCSS": True, "liveImg": True}
+            for tab in list(LiveReloadHandler.waiters):
+                if which(self.tabs.get(tab, "")):
+                    tab.send_message(message)
+
         if self.loop is not None:
-            self.loop.add_callback(LiveReloadHandler.reload_waiters, target)
+            self.loop.add_callback(send)
+
+    def _opened(self, tab: Any, message: str) -> None:
+        """Note which page a tab shows, from the LiveReload handshake (`info` carries the tab's URL)."""
+        with contextlib.suppress(ValueError, AttributeError, TypeError):
+            url = json.loads(message).get("url") if '"info"' in message else None
+            if url:
+                with self.tabs_lock:
+                    self.tabs[tab] = self._output(unquote(urlsplit(url).path)) or ""
+
+    def _closed(self, tab: Any) -> None:
+        with self.tabs_lock:
+            self.tabs.pop(tab, None)
 
     # -- running -----------------------------------------------------------------------------------
     def run(self) -> None:
@@ -129,6 +187,9 @@ class Preview:
         for handler in (LiveReloadHandler, LiveReloadJSHandler):  # livereload's own routes check no Host
             handler.prepare = self._guarded(handler.prepare)
         ForceReloadHandler.get = _not_found  # any page anywhere could reload every open tab with it
+        on_message, on_close = LiveReloadHandler.on_message, LiveReloadHandler.on_close
+        LiveReloadHandler.on_message = lambda tab, message: (self._opened(tab, message), on_message(tab, message))[1]
+        LiveReloadHandler.on_close = lambda tab: (self._closed(tab), on_close(tab))[1]
         logging.getLogger("livereload").setLevel(logging.WARNING)
         logging.getLogger("tornado.access").setLevel(logging.ERROR)
         server = Server(app=self.app)

@@ -456,3 +456,21 @@ def test_a_story_that_is_a_link_is_never_left_stale_by_the_watchers_word(make_si
     story.write_text(story.read_text().replace("Old words.", "New words."))  # text only: the quick path's kind
     both(root, tmp_path, 1, keep=True, changed={story})  # (against a cold build)
     assert "New words." in (root / "site/sport/alpha/index.html").read_text()
+
+
+def test_the_open_pages_are_made_first_and_told_before_anything_is_written(make_site, tmp_path):
+    root = make_site({f"content/articles/news/s{n}.md": article(f"Story {n}", f"2024-05-0{n + 1}") for n in range(3)})
+    both(root, tmp_path, 0, keep=True)
+    base = root / "layouts/base.html"
+    base.write_text(base.read_text().replace("<body>", '<body data-layout="2">'))
+    open_pages = frozenset({"index.html", "2024/05/story-1/index.html", "no/such/page.html"})
+    told = []
+
+    def on_first(pages: dict[str, bytes]) -> None:
+        told.append({path: (data, (root / "site" / path).read_bytes()) for path, data in pages.items()})
+
+    build(Options(config=root / "pyproject.toml", now=NOW, jobs=1, keep=True, first=open_pages, on_first=on_first))
+    assert len(told) == 1 and set(told[0]) == {"index.html", "2024/05/story-1/index.html"}
+    for path, (data, on_disk) in told[0].items():
+        assert b'data-layout="2"' in data and b'data-layout="2"' not in on_disk  # told before it was written
+        assert (root / "site" / path).read_bytes() == data  # and the page written is the page told

@@ -48,7 +48,7 @@ def preview(tmp_path) -> Preview:
     (out / "link").symlink_to(tmp_path / "secret.txt")
     (tmp_path / "site-drafts").mkdir()
     (tmp_path / "site-drafts/x.html").write_text("draft")
-    return Preview(out, "/newsroom/", lambda changed: "", [tmp_path], "127.0.0.1", 8000)
+    return Preview(out, "/newsroom/", lambda changed, *_: "", [tmp_path], "127.0.0.1", 8000)
 
 
 @pytest.mark.parametrize("mode", ["auto", "poll"])
@@ -57,7 +57,7 @@ def test_a_burst_of_saves_gives_one_rebuild_and_css_alone_is_swapped(tmp_path, m
     (tmp_path / "content").mkdir()
     (tmp_path / "static").mkdir()
     builds: list[float] = []
-    preview = Preview(tmp_path / "site", "/", lambda changed: builds.append(time.monotonic()) or "",
+    preview = Preview(tmp_path / "site", "/", lambda changed, *_: builds.append(time.monotonic()) or "",
                       [tmp_path / "content", tmp_path / "static"], "127.0.0.1", 8000)
     seen: list[list[Path]] = []
     rebuild = preview._rebuild
@@ -331,6 +331,11 @@ def test_saving_reloads_the_open_tab_shows_errors_and_recovers(browser, server):
     page.wait_for_function("document.querySelector('h1').textContent.startsWith('Tram line extension')",
                            timeout=3000)
     page.close()
+    written = root / ".preview/site/2026/11/tram-line-extension-opens/index.html"
+    for _ in range(100):  # the open tab is shown its page first: the rest of the site may still be on its way
+        if ">Tram line extension" in written.read_text():
+            break
+        time.sleep(0.1)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=30)
     # the terminal said the error once, then that it was fixed
@@ -350,6 +355,24 @@ def test_css_changes_apply_without_a_page_reload(browser, server):
     assert page.evaluate("window.__still_here === true")
     page.close()
 
+
+
+def test_a_layout_save_reaches_every_open_tab(browser, server):
+    root, base, _ = server
+    tabs = [browser.new_page() for _ in range(2)]
+    tabs[0].goto(base + "2026/11/tram-line-extension-opens/")
+    tabs[1].goto(base)
+    for tab in tabs:
+        tab.wait_for_function("window.LiveReload !== undefined", timeout=5000)
+    time.sleep(0.5)
+    layout = root / "layouts/base.html"
+    started = time.monotonic()
+    layout.write_text(layout.read_text().replace("<body>", '<body data-relaid="yes">', 1))
+    for tab in tabs:
+        tab.wait_for_function("document.body.dataset.relaid === 'yes'", timeout=2500)
+    assert time.monotonic() - started < 2.5
+    for tab in tabs:
+        tab.close()
 
 
 def test_a_failure_while_watching_is_said_and_watching_goes_on(tmp_path, monkeypatch, capsys):
@@ -373,7 +396,7 @@ def test_a_failure_while_watching_is_said_and_watching_goes_on(tmp_path, monkeyp
 
     monkeypatch.setattr(watch, "watcher", lambda sources: Flaky())
     builds: list[int] = []
-    preview = Preview(tmp_path / "site", "/", lambda changed: builds.append(1) or "", [tmp_path], "127.0.0.1",
+    preview = Preview(tmp_path / "site", "/", lambda changed, *_: builds.append(1) or "", [tmp_path], "127.0.0.1",
                       8000)
     thread = threading.Thread(target=preview.watch, daemon=True)
     thread.start()
@@ -386,3 +409,63 @@ def test_a_failure_while_watching_is_said_and_watching_goes_on(tmp_path, monkeyp
     assert builds == [1]  # the save after the failure was still built
     assert "broadsheet: error while watching for saves: OSError: [Errno 28] No space left on device; still watching" \
         in capsys.readouterr().err
+
+
+def test_open_tabs_get_their_page_before_the_rest_is_written_and_one_reload_each(make_site, monkeypatch):
+    from dataclasses import replace
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from livereload.handlers import LiveReloadHandler
+
+    from broadsheet.pipeline import Options, build
+
+    from .conftest import article
+    root = make_site({f"content/articles/news/s{n}.md": article(f"Story {n}", f"2024-05-0{n + 1}") for n in range(3)})
+    options = Options(config=root / "pyproject.toml", now=datetime(2024, 6, 1, tzinfo=ZoneInfo("UTC")), jobs=1,
+                      keep=True)
+    build(options)
+    during: dict[str, bytes] = {}
+
+    def rebuild(changed: list[Path], first: frozenset[str], on_first) -> str:
+        def told(pages: dict[str, bytes]) -> None:
+            on_first(pages)
+            for path in ("/2024/05/story-1/", "/2024/05/story-2/"):
+                during[path] = call(preview, path)[2]
+
+        build(replace(options, changed=frozenset(changed), first=first, on_first=told))
+        return ""
+
+    class Tab:
+        def __init__(self) -> None:
+            self.told: list[dict] = []
+
+        def send_message(self, message: dict) -> None:
+            self.told.append(message)
+
+    class Loop:
+        def add_callback(self, callback, *args) -> None:
+            callback(*args)
+
+    open_tab, other_tab = Tab(), Tab()
+    monkeypatch.setattr(LiveReloadHandler, "waiters", {open_tab, other_tab})
+    preview = Preview(root / "site", "/", rebuild, [root / "pyproject.toml", root / "content", root / "layouts"],
+                      "127.0.0.1", 8000)
+    preview.loop = Loop()
+    preview._opened(open_tab, '{"command": "info", "url": "http://127.0.0.1:8000/2024/05/story-1/"}')
+    preview._opened(other_tab, '{"command": "info", "url": "http://127.0.0.1:8000/gone/"}')  # no such page
+    base = root / "layouts/base.html"
+    base.write_text(base.read_text().replace("<body>", '<body data-layout="2">'))
+    preview._rebuild([base])
+    # while the rest was made, the open tabs' pages were served new; every other page as it was
+    assert b'data-layout="2"' in during["/2024/05/story-1/"]
+    assert b'data-layout="2"' not in during["/2024/05/story-2/"]
+    assert preview.early == {} and b'data-layout="2"' in call(preview, "/2024/05/story-2/")[2]
+    assert len(open_tab.told) == 1 and len(other_tab.told) == 1  # each reloaded once: early, not again
+    # a stylesheet in the burst: nothing is shown early (the page could lean on it), and every tab reloads
+    css = root / "layouts/static/css/site.css"
+    css.write_text(css.read_text() + "\nbody { margin: 0 }\n")
+    base.write_text(base.read_text().replace('data-layout="2"', 'data-layout="3"'))
+    during.clear()
+    preview._rebuild([base, css])
+    assert not during and len(open_tab.told) == 2 and len(other_tab.told) == 2
