@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Time from saving an article to the open browser tab showing it, through `broadsheet serve`.
+"""Time from a save to the open browser tab showing it, through `broadsheet serve`.
 
-bench/preview.py SITE_DIR [--saves 10]   (SITE_DIR holds pyproject.toml, content/ and layouts/)
-Prints each save's seconds and the median. Uses Debian's Chromium through Playwright.
+bench/preview.py SITE_DIR [--saves 10] [--edit article|layout|settings]
+(SITE_DIR holds pyproject.toml, content/ and layouts/). Each save adds a new sentence to the first article,
+a new attribute to layouts/base.html, or a new word to the site's title in the settings, with the article's
+page open. Prints each save's seconds and the median. Uses Debian's Chromium through Playwright.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("site", type=Path)
     parser.add_argument("--saves", type=int, default=10)
+    parser.add_argument("--edit", choices=("article", "layout", "settings"), default="article")
     args = parser.parse_args()
     global SAVES
     SAVES = args.saves
@@ -52,12 +55,12 @@ def main() -> None:
             except OSError:
                 time.sleep(0.1)
         article = sorted((args.site / "content/articles").rglob("*.md"))[0]
-        times = measure(origin + base_path, article)
+        times = measure(origin + base_path, article, args.site, args.edit)
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
     print(" ".join(f"{t:.2f}" for t in times))
-    print(f"median save-to-page: {statistics.median(times):.2f} s over {len(times)} saves")
+    print(f"median save-to-page ({args.edit}): {statistics.median(times):.2f} s over {len(times)} saves")
 
 
 def permalink(text: str) -> str:
@@ -68,25 +71,48 @@ def permalink(text: str) -> str:
     return f"{date[1]}/{date[2]}/{slug[1].strip() if slug else slugify(title)}/"
 
 
-def measure(home: str, article: Path) -> list[float]:
-    """Open the article's page, then save a new sentence into it again and again, timing each."""
+def measure(home: str, article: Path, site: Path, edit: str) -> list[float]:
+    """Open the article's page, then save a change again and again, timing each until the tab shows it."""
     text = article.read_text()
+    saved = {path: path.read_text() for path in (article, site / "layouts/base.html", site / "pyproject.toml")}
     times = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         page = browser.new_page()
         page.goto(home + permalink(text))
         time.sleep(1.5)
-        for n in range(SAVES):
-            marker = f"Marker sentence number {n} {time.monotonic_ns()}."
-            started = time.monotonic()
-            article.write_text(text + f"\n{marker}\n")
-            page.wait_for_function(f"document.body.innerText.includes({marker!r})", timeout=60000)
-            times.append(time.monotonic() - started)
-            time.sleep(0.5)
-        browser.close()
-    article.write_text(text)
+        try:
+            for n in range(SAVES):
+                marker = f"Marker{n}x{time.monotonic_ns()}"
+                started = time.monotonic()
+                path, shown = save(edit, marker, article, site, saved)
+                page.wait_for_function(shown, timeout=120000)
+                times.append(time.monotonic() - started)
+                written = site / ".preview/site" / permalink(text) / "index.html"
+                for _ in range(3000):  # the rest of the site may still be on its way: let it land first
+                    if marker in written.read_text():
+                        break
+                    time.sleep(0.1)
+                time.sleep(0.5)
+        finally:
+            browser.close()
+            for path, original in saved.items():
+                path.write_text(original)
     return times
+
+
+def save(edit: str, marker: str, article: Path, site: Path, saved: dict[Path, str]) -> tuple[Path, str]:
+    """Save one change of the given kind; the file saved and a script that is true once the tab shows it."""
+    if edit == "article":
+        article.write_text(saved[article] + f"\n{marker}.\n")
+        return article, f"document.body.innerText.includes({marker!r})"
+    if edit == "layout":
+        layout = site / "layouts/base.html"
+        layout.write_text(saved[layout].replace("<body>", f'<body data-marker="{marker}">', 1))
+        return layout, f"document.body.dataset.marker === {marker!r}"
+    settings = site / "pyproject.toml"
+    settings.write_text(re.sub(r'^title = "', f'title = "{marker} ', saved[settings], count=1, flags=re.M))
+    return settings, f"document.title.includes({marker!r})"
 
 
 if __name__ == "__main__":
