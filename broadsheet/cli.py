@@ -18,7 +18,7 @@ from .check import check as check_links
 from .config import Config, load_config
 from .errors import BuildError, Problem, UsageError, display_path
 from .importer import Request, run_import
-from .pipeline import Options, Summary, build, folders
+from .pipeline import Options, Summary, Superseded, build, folders
 from .plaintext import parse_date
 from .slugs import slugify
 from .write import MARKER
@@ -280,23 +280,27 @@ def run_watch(args: argparse.Namespace) -> int:
     content, layouts, _ = folders(config, options)
     failed: list[Problem] = []  # the problems last said, each said once
 
-    def rebuild(changed: list[Path]) -> None:
+    def rebuild(changed: list[Path]) -> bool:
         nonlocal failed
         try:
-            summary = build(replace(options, changed=frozenset(changed)) if changed else options)
+            summary = build(replace(options, changed=frozenset(changed), superseded=changes.pending)
+                            if changed else options)
+        except Superseded:
+            return False  # a newer save came: the next build takes these changes with it
         except BuildError as exc:
             if exc.problems != failed:
                 _print_problems(exc.problems, args)
                 print("Build failed; the output folder was not changed. Watching for the fix…", file=sys.stderr,
                       flush=True)
             failed = exc.problems
-            return
+            return True
         _print_problems(summary.warnings, args)
         if failed:
             print("Fixed: the site builds again.", file=sys.stderr)
         failed = []
         if not args.quiet:
             print(describe(summary), flush=True)
+        return True
 
     sources = [args.config, content, layouts]
     changes = watcher(sources)  # before the first build: a save while it runs starts the next one
@@ -321,9 +325,12 @@ def run_serve(args: argparse.Namespace) -> int:
                       keep=True)
 
     def rebuild(changed: list[Path], first: frozenset[str] = frozenset(),
-                on_first: Callable[[dict[str, bytes]], None] | None = None) -> str:
+                on_first: Callable[[dict[str, bytes]], None] | None = None) -> str | None:
         try:
-            build(replace(options, changed=frozenset(changed), first=first, on_first=on_first) if changed else options)
+            build(replace(options, changed=frozenset(changed), first=first, on_first=on_first,
+                          superseded=changes.pending) if changed else options)
+        except Superseded:
+            return None  # a newer save came: the next build takes these changes with it
         except BuildError as exc:
             return describe_error(exc)
         except Exception as exc:  # noqa: BLE001 -- the preview must outlive any one bad save

@@ -46,6 +46,11 @@ class Options:
     changed: frozenset[Path] | None = None  # with keep: what a watcher saw change since the last build (None: unknown)
     first: frozenset[str] = frozenset()  # output paths of pages to render before all others (the open tabs), and
     on_first: Callable[[dict[str, bytes]], None] | None = None  # what is told their bytes (before anything is written)
+    superseded: Callable[[], bool] | None = None  # true once a newer save makes this build moot: it stops unwritten
+
+
+class Superseded(Exception):  # noqa: N818 -- not an error: what a build raises when it gives way
+    """A newer save came while the build was rendering: it stopped before writing anything."""
 
 
 @dataclass(frozen=True)
@@ -132,7 +137,7 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
         try:  # only layouts changed: the site in memory is the one these inputs make
             return _finish(options, config, layouts, out, cache, resident.content, resident.site, inputs, now,
                            problems, timings, progress, started)
-        except BuildError:
+        except (BuildError, Superseded):
             KEPT[where] = resident  # (nothing was written) the next save starts from it again
             raise
     content = load(config, content_dir, layouts / "static", problems, cache, options.jobs, timings, scanned)
@@ -169,7 +174,7 @@ def _finish(options: Options, config: Config, layouts: Path, out: Path, cache: C
     outputs = itertools.chain(pages, _timed(search.index(site, before, after, cache), timings, "search"))
     writing = perf_counter()
     known = {path for path in stored if not path.endswith("/")} if stored else None
-    files = write(_counted(outputs, total, progress, after), site.assets, out, problems,
+    files = write(_counted(outputs, total, progress, after, options.superseded), site.assets, out, problems,
                   incremental=not options.fresh, on_apply=cache.forget_signatures, known=known)
     after.update((asset.path, "") for asset in site.assets if asset.path not in after)
     cache.save_signatures(after)
@@ -213,11 +218,14 @@ def folders(config: Config, options: Options) -> tuple[Path, Path, Path]:
     return content, layouts, options.out or config.root / "site"
 
 
-def _counted(outputs: Iterator[Output], total: int, progress: Progress | None,
-             made: dict[str, str]) -> Iterator[Output]:
-    """Outputs as they come, counted for the progress bar; every path is noted in `made` (the manifest)."""
+def _counted(outputs: Iterator[Output], total: int, progress: Progress | None, made: dict[str, str],
+             superseded: Callable[[], bool] | None = None) -> Iterator[Output]:
+    """Outputs as they come, counted for the progress bar; every path is noted in `made` (the manifest).
+    Every 50 outputs, `superseded` is asked whether to stop (before anything is written)."""
     for done, output in enumerate(outputs, 1):
         if progress:
             progress(done, total)
+        if superseded is not None and done % 50 == 0 and superseded():
+            raise Superseded
         made.setdefault(output.path, "")
         yield output

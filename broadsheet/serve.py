@@ -30,8 +30,9 @@ from .errors import BuildError, UsageError
 from .watch import Inotify, Poller, follow
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-# rebuild(changed files, output paths of pages to make first, what is given those pages) -> the error, or ""
-Rebuild = Callable[[list[Path], frozenset[str], Callable[[dict[str, bytes]], None]], str]
+# rebuild(changed files, output paths of pages to make first, what is given those pages) -> the error, or "",
+# or None when the build gave way to a newer save (and wrote nothing)
+Rebuild = Callable[[list[Path], frozenset[str], Callable[[dict[str, bytes]], None]], str | None]
 
 
 class Preview:
@@ -129,7 +130,7 @@ class Preview:
         """Wait for saves; after a burst of changes settles, rebuild and tell the browser (off the loop)."""
         follow(self.sources, self._rebuild, self.stopping, self.changes)
 
-    def _rebuild(self, changed: list[Path]) -> None:
+    def _rebuild(self, changed: list[Path]) -> bool:
         shown: set[str] = set()  # the pages open tabs were sent to ahead of the rest
 
         def show_first(pages: dict[str, bytes]) -> None:
@@ -138,6 +139,9 @@ class Preview:
             self._reload_tabs("*", lambda page: page in pages)
 
         error = self.rebuild(changed, self._first(changed), show_first)
+        if error is None:  # gave way to a newer save: the next rebuild shows the open tabs their pages
+            self.early = {}
+            return False
         if error and error != self.error:
             print(error, file=sys.stderr, flush=True)
         elif not error and self.error:
@@ -146,6 +150,7 @@ class Preview:
         self.early = {}  # (the output folder holds the same bytes now, or the error page stands)
         only_css = changed and all(p.suffix == ".css" for p in changed) and not error
         self._reload_tabs(changed[0].name if only_css else "*", lambda page: error != "" or page not in shown)
+        return True
 
     def _first(self, changed: list[Path]) -> frozenset[str]:
         """The open tabs' pages, to be made first, when the saves are of articles, layouts or the settings: a

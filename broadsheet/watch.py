@@ -53,6 +53,11 @@ class Poller:
         self.last = now
         return changed
 
+    def pending(self) -> bool:
+        """Whether a save came since the last call of changes(): never known without looking at every file,
+        so a poller says no (a rebuild then runs to its end before the next one)."""
+        return False
+
     def close(self) -> None:
         pass
 
@@ -68,6 +73,7 @@ class Inotify:
         if self.fd < 0:
             raise OSError(ctypes.get_errno(), "inotify_init1 failed")
         self.folders: dict[int, str] = {}
+        self.early: set[str] = set()  # changes read by pending(), still to be handed over by changes()
         self.files: set[str] = set()  # sources that are single files: only they count in their folder
         self.roots: set[str] = set()
         try:
@@ -100,8 +106,8 @@ class Inotify:
 
     def changes(self, timeout: float) -> set[str]:
         """Paths changed since the last call, waiting up to `timeout` seconds for the first."""
-        changed: set[str] = set()
-        ready, _, _ = select.select([self.fd], [], [], timeout)
+        changed, self.early = self.early, set()
+        ready, _, _ = select.select([self.fd], [], [], 0 if changed else timeout)
         while ready:
             try:
                 data = os.read(self.fd, 65536)
@@ -110,6 +116,12 @@ class Inotify:
             changed |= self._parse(data)
             ready, _, _ = select.select([self.fd], [], [], 0)
         return changed
+
+    def pending(self) -> bool:
+        """Whether a save came since the last call of changes() (at once: nothing but the kernel's queue is
+        looked at); what came is handed over by the next changes()."""
+        self.early |= self.changes(0)
+        return bool(self.early)
 
     def _parse(self, data: bytes) -> set[str]:
         changed = set()
@@ -179,24 +191,27 @@ def snapshot(sources: Iterable[Path]) -> dict[str, tuple[int, int]]:
 POLL_SECONDS = 0.25
 
 
-def follow(sources: Iterable[Path], on_change: Callable[[list[Path]], None], stopping: threading.Event,
+def follow(sources: Iterable[Path], on_change: Callable[[list[Path]], bool | None], stopping: threading.Event,
            changes: Poller | Inotify | None = None) -> None:
     """Until `stopping` is set: wait for a save under the sources; once the burst of saves it starts has
     settled (an editor's temp file and rename, a `git checkout` of 200 files), call on_change once with
-    every path that changed. A failure while watching is said in one line, and watching goes on. Give
-    `changes` (a `watcher` made before the first build) so that saves during that build count too."""
+    every path that changed. When on_change returns False (its rebuild gave way to a newer save), those
+    paths go with the next burst's. A failure while watching is said in one line, and watching goes on.
+    Give `changes` (a `watcher` made before the first build) so that saves during that build count too."""
     changes = changes or watcher(sources)
+    carried: set[str] = set()
     try:
         while not stopping.is_set():
             try:
-                changed = changes.changes(POLL_SECONDS)
+                changed = changes.changes(POLL_SECONDS) | carried
                 while changed and not stopping.is_set():  # a save is often several writes and a rename
                     more = changes.changes(changes.settle)
                     if not more:
                         break
                     changed |= more
-                if changed:
-                    on_change([Path(path) for path in sorted(changed)])
+                carried = set()
+                if changed and on_change([Path(path) for path in sorted(changed)]) is False:
+                    carried = changed
             except Exception as exc:  # noqa: BLE001 -- watching must outlive anything one save does
                 print(f"broadsheet: error while watching for saves: {type(exc).__name__}: {exc}; "
                       "still watching", file=sys.stderr, flush=True)

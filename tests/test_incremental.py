@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from broadsheet.errors import BuildError
-from broadsheet.pipeline import Options, Summary, build
+from broadsheet.pipeline import Options, Summary, Superseded, build
 
 from .conftest import article, snapshot, write_files
 
@@ -474,3 +474,19 @@ def test_the_open_pages_are_made_first_and_told_before_anything_is_written(make_
     for path, (data, on_disk) in told[0].items():
         assert b'data-layout="2"' in data and b'data-layout="2"' not in on_disk  # told before it was written
         assert (root / "site" / path).read_bytes() == data  # and the page written is the page told
+
+
+def test_a_build_a_newer_save_supersedes_stops_unwritten_and_the_next_takes_over(make_site, tmp_path):
+    root = make_site({f"content/articles/news/s{n}.md": article(f"Story {n}", f"2024-05-{n % 28 + 1:02} {n % 24:02}:00")
+                      for n in range(60)})
+    both(root, tmp_path, 0, keep=True)
+    before = snapshot(root / "site")
+    base = root / "layouts/base.html"
+    base.write_text(base.read_text().replace("<body>", '<body data-layout="2">'))
+    asked = []
+    with pytest.raises(Superseded):
+        build(Options(config=root / "pyproject.toml", now=NOW, jobs=1, keep=True, changed=frozenset([base]),
+                      superseded=lambda: asked.append(1) or len(asked) > 1))
+    assert snapshot(root / "site") == before and len(asked) == 2  # stopped at the second look, nothing written
+    summary = both(root, tmp_path, 1, keep=True)
+    assert "markdown" not in summary.timings  # the site in memory was kept for the next build

@@ -313,6 +313,9 @@ def test_busy_port_is_a_clear_error(server):
 @pytest.mark.parametrize("server", ["auto", "poll"], indirect=True)
 def test_saving_reloads_the_open_tab_shows_errors_and_recovers(browser, server):
     root, base, process = server
+    said: list[str] = []  # what the server says on its terminal, as it says it
+    reader = threading.Thread(target=lambda: said.extend(process.stderr), daemon=True)
+    reader.start()
     page = browser.new_page()
     page.goto(base + "2026/11/tram-line-extension-opens/")
     page.wait_for_function("window.LiveReload && window.LiveReload.connector && "
@@ -331,13 +334,14 @@ def test_saving_reloads_the_open_tab_shows_errors_and_recovers(browser, server):
     page.wait_for_function("document.querySelector('h1').textContent.startsWith('Tram line extension')",
                            timeout=3000)
     page.close()
-    written = root / ".preview/site/2026/11/tram-line-extension-opens/index.html"
     for _ in range(100):  # the open tab is shown its page first: the rest of the site may still be on its way
-        if ">Tram line extension" in written.read_text():
+        if any("Fixed" in line for line in said):
             break
         time.sleep(0.1)
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=30)
+    process.wait(timeout=30)
+    reader.join(timeout=10)
+    err = "".join(said)
     # the terminal said the error once, then that it was fixed
     assert err.count(f"{ARTICLE}:") == 1 and "Fixed: the site builds again." in err and "Traceback" not in err
 

@@ -108,3 +108,35 @@ def test_the_watch_command_rebuilds_on_each_save_says_a_problem_once_and_stops_c
     assert err.count("Build failed") == 1 and "content/articles/news/a.md:3:1: error: front matter" in err
     assert err.count("a.md:3:1") == 1 and "Fixed: the site builds again." in err  # said once, then fixed
     assert sum(line.startswith("Built ") for line in lines) >= 3  # the first build, the edit, the fix
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
+def test_a_rebuild_that_gives_way_to_a_newer_save_hands_its_changes_to_the_next(project):
+    import threading
+    import time
+
+    from broadsheet.watch import follow
+    sources = [project / "pyproject.toml", project / "content", project / "layouts"]
+    watcher = Inotify(sources)
+    seen: list[set[str]] = []
+    stopping = threading.Event()
+
+    def on_change(paths: list[Path]) -> bool:
+        seen.append({p.name for p in paths})
+        if len(seen) > 1:
+            stopping.set()
+            return True
+        assert not watcher.pending()
+        (project / "content/articles/news/b.md").write_text("a newer save, while this rebuild runs")
+        for _ in range(100):
+            if watcher.pending():
+                return False  # (as a build does once it sees that): these changes go with the next
+            time.sleep(0.02)
+        raise AssertionError("the newer save was not seen as pending")
+
+    thread = threading.Thread(target=follow, args=(sources, on_change, stopping, watcher), daemon=True)
+    thread.start()
+    time.sleep(0.3)
+    (project / "content/articles/news/a.md").write_text("one, and more")
+    thread.join(timeout=10)
+    assert seen == [{"a.md"}, {"a.md", "b.md"}]
