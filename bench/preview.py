@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Time from a save to the open browser tab showing it, through `broadsheet serve`.
 
-bench/preview.py SITE_DIR [--saves 10] [--edit article|layout|settings]
+bench/preview.py SITE_DIR [--saves 10] [--edit article|layout|settings] [--pause SECONDS]
 (SITE_DIR holds pyproject.toml, content/ and layouts/). Each save adds a new sentence to the first article,
 a new attribute to layouts/base.html, or a new word to the site's title in the settings, with the article's
-page open. Prints each save's seconds and the median. Uses Debian's Chromium through Playwright.
+page open; the next save comes `--pause` seconds after the page written by the last one is on disk (a layout
+save on a big site is still writing other pages then). Prints each save's seconds and the median. Uses
+Debian's Chromium through Playwright.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ def main() -> None:
     parser.add_argument("site", type=Path)
     parser.add_argument("--saves", type=int, default=10)
     parser.add_argument("--edit", choices=("article", "layout", "settings"), default="article")
+    parser.add_argument("--pause", type=float, default=0.5)
     args = parser.parse_args()
     global SAVES
     SAVES = args.saves
@@ -55,7 +58,7 @@ def main() -> None:
             except OSError:
                 time.sleep(0.1)
         article = sorted((args.site / "content/articles").rglob("*.md"))[0]
-        times = measure(origin + base_path, article, args.site, args.edit)
+        times = measure(origin + base_path, article, args.site, args.edit, args.pause)
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
@@ -71,7 +74,7 @@ def permalink(text: str) -> str:
     return f"{date[1]}/{date[2]}/{slug[1].strip() if slug else slugify(title)}/"
 
 
-def measure(home: str, article: Path, site: Path, edit: str) -> list[float]:
+def measure(home: str, article: Path, site: Path, edit: str, pause: float) -> list[float]:
     """Open the article's page, then save a change again and again, timing each until the tab shows it."""
     text = article.read_text()
     saved = {path: path.read_text() for path in (article, site / "layouts/base.html", site / "pyproject.toml")}
@@ -93,7 +96,7 @@ def measure(home: str, article: Path, site: Path, edit: str) -> list[float]:
                     if marker in written.read_text():
                         break
                     time.sleep(0.1)
-                time.sleep(0.5)
+                time.sleep(pause)
         finally:
             browser.close()
             for path, original in saved.items():
