@@ -21,7 +21,7 @@ from .errors import BuildError, Problem, display_path, fail_if_errors
 from .model import Site, make_site
 from .records import Content
 from .render import Output, layout_names, make_environment, render, render_first
-from .resident import KEPT, MOST_RESIDENT, Resident, edited, relaid
+from .resident import KEPT, MOST_RESIDENT, Resident, edited, same_sources
 from .signatures import keep_facts, recall_facts
 from .write import check_output_folder, locked, write
 
@@ -133,22 +133,35 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
         if summary is not None:
             KEPT[where] = resident
             return summary
-    if resident is not None and not options.fresh and relaid(resident, cache, inputs, now, out):
-        try:  # only layouts changed: the site in memory is the one these inputs make
-            return _finish(options, config, layouts, out, cache, resident.content, resident.site, inputs, now,
-                           problems, timings, progress, started)
+    if resident is not None and not options.fresh and same_sources(resident, cache, inputs, now, out):
+        try:  # only layouts or settings changed: the records in memory are the ones these inputs make
+            if inputs.settings == resident.inputs.settings:
+                site = resident.site
+                problems.extend(sorted(set(resident.found) - set(problems), key=resident.found.index))
+            else:
+                problems.extend(resident.content.warnings)
+                site = _model(options, config, resident.content, now, cache, problems)
+            return _finish(options, config, layouts, out, cache, resident.content, site, inputs, now, problems,
+                           timings, progress, started)
         except (BuildError, Superseded):
             KEPT[where] = resident  # (nothing was written) the next save starts from it again
             raise
     content = load(config, content_dir, layouts / "static", problems, cache, options.jobs, timings, scanned)
     timings["load"] = perf_counter() - started - timings["markdown"]
+    site = _model(options, config, content, now, cache, problems)
+    return _finish(options, config, layouts, out, cache, content, site, inputs, now, problems, timings, progress,
+                   started)
+
+
+def _model(options: Options, config: Config, content: Content, now: datetime, cache: Cache,
+           problems: list[Problem]) -> Site:
+    """The site these records make, with the related-stories table kept in the cache."""
     memo = cache.get_many(["related"], remember=True).get("related") or {}
     related_inputs = memo.get("inputs")
     site = make_site(config, content, now, options.drafts, options.future, problems, memo)
     if memo.get("inputs") != related_inputs:  # the related-stories table was worked out again: keep the new one
         cache.put("related", memo, remember=True)
-    return _finish(options, config, layouts, out, cache, content, site, inputs, now, problems, timings, progress,
-                   started)
+    return site
 
 
 def _finish(options: Options, config: Config, layouts: Path, out: Path, cache: Cache, content: Content, site: Site,
@@ -156,6 +169,7 @@ def _finish(options: Options, config: Config, layouts: Path, out: Path, cache: C
             progress: Progress | None, started: float) -> Summary:
     """Render the site with the layouts, write what changed, and note what was made (and keep the site in
     memory, with `Options.keep`)."""
+    found = tuple(problems)  # what reading the sources and making the site found (all warnings: else no site)
     recall_facts(cache)
     env = make_environment(site, layouts, problems, cache.templates())
     keep_facts(cache, [env.loader.get_source(env, name)[0] for name in layout_names(env)] if env.loader else [])
@@ -188,7 +202,8 @@ def _finish(options: Options, config: Config, layouts: Path, out: Path, cache: C
         where = out.resolve()
         while len(KEPT) >= MOST_RESIDENT:
             KEPT.pop(next(iter(KEPT)))
-        KEPT[where] = Resident(cache.identity, inputs, content, site, held, after, summary, now.timestamp(), until,
+        KEPT[where] = Resident(cache.identity, cache.reading, inputs, content, site, found, held, after, summary,
+                               now.timestamp(), until,
                                {a.path: a for a in content.articles},
                                {id(a): i for i, a in enumerate(site.articles)},
                                {str(a.source): a for a in site.assets if a.path.startswith("static/")})

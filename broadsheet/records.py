@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from . import bodies
+from .errors import Problem
 
 
 class Stored:
@@ -145,6 +146,7 @@ class Content:
     profiles: tuple[Profile, ...]
     assets: tuple[Asset, ...]
     pageviews: tuple[PageView, ...] | None = None
+    warnings: tuple[Problem, ...] = ()  # what reading them found (and the scan, when load made it)
 
 
 BODY_FIELDS = ("body", "words")  # what changes when only an article's text does

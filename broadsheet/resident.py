@@ -33,9 +33,11 @@ class Resident:
     site, pages and signatures."""
 
     identity: str
+    reading: str  # the settings its records were read with (Cache.reading)
     inputs: Inputs
     content: Content
     site: Site
+    found: tuple[Problem, ...]  # the warnings reading its sources and making it gave
     held: dict[str, Any]
     after: dict[str, str]
     summary: Summary
@@ -120,12 +122,13 @@ def edited(resident: Resident, options: Options, config: Config, content_dir: Pa
     return summary
 
 
-def relaid(resident: Resident, cache: Cache, inputs: Inputs, now: datetime, out: Path) -> bool:
-    """Whether only layouts changed since the site in memory was made (the same settings and the same files
-    under content/ and layouts/static/): then that site is the one these inputs make, and only its pages are
-    made again (the cache then keeps every entry and serves that site's bodies, as no source is read)."""
+def same_sources(resident: Resident, cache: Cache, inputs: Inputs, now: datetime, out: Path) -> bool:
+    """Whether only layouts or settings changed since the site in memory was made, and no setting that
+    sources are read with (the same files under content/ and layouts/static/, the same Cache.reading): then
+    its records are the ones these inputs make (and, with the same settings, its site too). The cache then
+    keeps every entry and serves those records' bodies, as no source is read."""
     last = resident.inputs
-    if inputs.settings != last.settings or inputs.states != last.states or \
+    if cache.reading != resident.reading or inputs.states != last.states or \
             any(path in last.states for path in resaved(last.racy)) or not _current(resident, cache, now, out):
         return False
     cache.carry_over([])

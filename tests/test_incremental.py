@@ -33,8 +33,9 @@ def both(root: Path, tmp: Path, step: int, keep: bool = False, changed: set[Path
     hint = frozenset(changed) if changed is not None else None
     summary = build(Options(config=root / "pyproject.toml", now=NOW, jobs=1, keep=keep, changed=hint))
     cold = tmp / f"cold-{step}"
-    build(Options(config=root / "pyproject.toml", now=NOW, out=cold, fresh=True, jobs=1))
+    made = build(Options(config=root / "pyproject.toml", now=NOW, out=cold, fresh=True, jobs=1))
     assert snapshot(root / "site") == snapshot(cold), f"step {step}"
+    assert sorted(map(str, summary.warnings)) == sorted(map(str, made.warnings)), f"step {step}"
     return summary
 
 
@@ -490,3 +491,19 @@ def test_a_build_a_newer_save_supersedes_stops_unwritten_and_the_next_takes_over
     assert snapshot(root / "site") == before and len(asked) == 2  # stopped at the second look, nothing written
     summary = both(root, tmp_path, 1, keep=True)
     assert "markdown" not in summary.timings  # the site in memory was kept for the next build
+
+
+def test_a_layout_or_settings_save_made_from_memory_gives_the_same_warnings(make_site, tmp_path):
+    root = make_site({
+        "content/articles/news/a.md": article("Alpha", "2024-05-01", body="Hi <script>alert(1)</script> there."),
+        "content/articles/news/b.md": article("Beta", "2024-05-02", authors="[Nobody Known]"),
+        "content/data/pageviews.csv": "path,views\n/2024/05/alpha/,10\n/no/such/story/,5\n",
+    })
+    first = both(root, tmp_path, 0, keep=True)
+    assert len(first.warnings) >= 2
+    base = root / "layouts/base.html"
+    base.write_text(base.read_text().replace("<body>", '<body data-layout="2">'))
+    assert "markdown" not in both(root, tmp_path, 1, keep=True).timings
+    config = root / "pyproject.toml"
+    config.write_text(config.read_text().replace('title = "The Test Gazette"', 'title = "The New Gazette"'))
+    assert "markdown" not in both(root, tmp_path, 2, keep=True).timings
