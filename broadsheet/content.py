@@ -43,7 +43,6 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
     assets = []
     sources = []
     prefix = len(str(content_dir)) + 1
-    first = len(problems)
     for path, stat in scan(str(content_dir), config.root, problems) if scanned is None else scanned:
         rel = path[prefix:].replace(os.sep, "/")
         kind = rel.split("/", 1)[0] if "/" in rel else ""
@@ -63,8 +62,7 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
     views = content_dir / "data" / "pageviews.csv"
     pageviews = _pageviews(views, display_path(views, config.root), problems) if views.is_file() else None
     ordered = {kind: tuple(sorted(found, key=lambda r: r.source)) for kind, found in records.items()}
-    return Content(ordered["articles"], ordered["pages"], ordered["authors"], tuple(assets), pageviews,
-                   tuple(problems[first:]))
+    return Content(ordered["articles"], ordered["pages"], ordered["authors"], tuple(assets), pageviews)
 
 
 def reload(config: Config, content_dir: Path, paths: list[tuple[str, os.stat_result | None]], cache: Cache,

@@ -11,7 +11,7 @@ import hashlib
 import os
 import stat as stat_module
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -49,18 +49,27 @@ def inputs(options: Options, config: Config, cache: Cache, content_dir: Path, la
     content/ and layouts/, as the build's own scan sees them."""
     recent = time.time_ns() - RECENT_NS
     racy: dict[str, str] = {}
+    states = {path: _state(path, stat, recent, racy) for path, stat in scanned}
+    settled, settings = settled_by(options, cache, content_dir, layouts, out, racy, states)
+    links = options.keep and any(os.path.islink(path) for path, _ in scanned)  # (only a watcher's build asks)
+    return Inputs(_digest(settled, states), settled, states, racy, links, settings)
+
+
+def settled_by(options: Options, cache: Cache, content_dir: Path, layouts: Path, out: Path, racy: dict[str, str],
+               states: dict[str, str] | None = None) -> tuple[str, str]:
+    """The hashes of the settings and layouts (`Inputs.settled`) and of the settings alone; the states of
+    the files of layouts/static/ go into `states`, those saved in the last seconds into `racy` too."""
+    recent = time.time_ns() - RECENT_NS
     settled = hashlib.sha256(repr((cache.fingerprint, os.getcwd(), str(content_dir), str(layouts), str(out),
                                    options.drafts, options.future)).encode())
     settings = settled.hexdigest()
-    states = {path: _state(path, stat, recent, racy) for path, stat in scanned}
     static = os.path.join(layouts, "static", "")
     for path, stat in _layout_files(str(layouts)):
-        if path.startswith(static):
-            states[path] = _state(path, stat, recent, racy)
-        else:
+        if not path.startswith(static):
             settled.update(f"{path}\0{_state(path, stat, recent, racy)}\n".encode())
-    links = options.keep and any(os.path.islink(path) for path, _ in scanned)  # (only a watcher's build asks)
-    return Inputs(_digest(settled.hexdigest(), states), settled.hexdigest(), states, racy, links, settings)
+        elif states is not None:
+            states[path] = _state(path, stat, recent, racy)
+    return settled.hexdigest(), settings
 
 
 def _layout_files(folder: str) -> list[tuple[str, os.stat_result | None]]:
@@ -79,17 +88,19 @@ def _layout_files(folder: str) -> list[tuple[str, os.stat_result | None]]:
     return found
 
 
-def hinted(last: Inputs, changed: Iterable[Path], content_dir: Path, layouts: Path
+def hinted(last: Inputs, changed: Iterable[Path], content_dir: Path, layouts: Path,
+           settle: Callable[[dict[str, str]], tuple[str, str]]
            ) -> tuple[list[tuple[str, os.stat_result]], Inputs] | None:
     """The inputs of a build after a watcher saw `changed` (and nothing else) change since `last`, without
     looking at every file: the changed files under content/ and layouts/static/ as a scan would name them,
-    with their states. None when the watcher's word is not enough (a new, deleted or moved file or folder,
-    a link among the sources, a layout, the settings, a queue overflow): the build scans."""
+    with their states (and, when a layout or the settings changed, `settle(racy)`: see settled_by). None
+    when the watcher's word is not enough (a new, deleted or moved file or folder under content/ or
+    layouts/static/, a link among the sources, a queue overflow): the build scans."""
     if last.links:
         return None
     roots = [(content_dir.resolve(), str(content_dir)), ((layouts / "static").resolve(), str(layouts / "static"))]
     recent = time.time_ns() - RECENT_NS
-    states, racy, seen = dict(last.states), {}, []
+    states, racy, seen, settled = dict(last.states), {}, [], False
     for changed_path in changed:
         if str(changed_path) == OVERFLOW:
             return None  # the kernel's queue overflowed: anything may have changed
@@ -98,7 +109,8 @@ def hinted(last: Inputs, changed: Iterable[Path], content_dir: Path, layouts: Pa
         name = next((os.path.join(spelled, path.relative_to(root)) for root, spelled in roots
                      if path.is_relative_to(root)), None)
         if name is None:
-            return None  # a layout or the settings
+            settled = True  # a layout or the settings: all of them are looked at (there are few)
+            continue
         try:
             stat = os.lstat(name)
         except OSError:
@@ -113,7 +125,9 @@ def hinted(last: Inputs, changed: Iterable[Path], content_dir: Path, layouts: Pa
     for path, known in last.racy.items():  # still within a clock's tick of a save: keep checking its bytes
         if path not in racy and _recent(path, recent):
             racy[path] = known
-    return seen, replace(last, digest=_digest(last.settled, states), states=states, racy=racy)
+    hashes = settle(racy) if settled else (last.settled, last.settings)
+    return seen, replace(last, digest=_digest(hashes[0], states), settled=hashes[0], settings=hashes[1],
+                         states=states, racy=racy)
 
 
 def _recent(path: str, recent: int) -> bool:

@@ -111,7 +111,8 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
     resident = KEPT.get(where) if options.keep else None
     if resident is not None and resident.identity != cache.identity:
         resident = None
-    hinted = ledger.hinted(resident.inputs, options.changed, content_dir, layouts) \
+    hinted = ledger.hinted(resident.inputs, options.changed, content_dir, layouts,
+                           lambda racy: ledger.settled_by(options, cache, content_dir, layouts, out, racy)) \
         if resident is not None and options.changed is not None and not options.fresh else None
     if hinted is not None:  # the watcher said what changed: no need to look at every file
         KEPT.pop(where)
@@ -119,6 +120,9 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
         if summary is not None:
             KEPT[where] = resident
             return summary
+        if same_sources(resident, cache, hinted[1], now, out):  # a layout or settings save
+            return _from_memory(options, config, layouts, out, cache, resident, hinted[1], now, problems,
+                                timings, progress, started)
         resident = None
     scanned = scan(str(content_dir), config.root, problems)
     inputs = ledger.inputs(options, config, cache, content_dir, layouts, out, scanned)
@@ -134,23 +138,39 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
             KEPT[where] = resident
             return summary
     if resident is not None and not options.fresh and same_sources(resident, cache, inputs, now, out):
-        try:  # only layouts or settings changed: the records in memory are the ones these inputs make
-            if inputs.settings == resident.inputs.settings:
-                site = resident.site
-                problems.extend(sorted(set(resident.found) - set(problems), key=resident.found.index))
-            else:
-                problems.extend(resident.content.warnings)
-                site = _model(options, config, resident.content, now, cache, problems)
-            return _finish(options, config, layouts, out, cache, resident.content, site, inputs, now, problems,
-                           timings, progress, started)
-        except (BuildError, Superseded):
-            KEPT[where] = resident  # (nothing was written) the next save starts from it again
-            raise
+        return _from_memory(options, config, layouts, out, cache, resident, inputs, now, problems, timings,
+                            progress, started)
     content = load(config, content_dir, layouts / "static", problems, cache, options.jobs, timings, scanned)
+    content = replace(content, warnings=tuple(problems))  # (no errors, or the build stops before it is kept)
     timings["load"] = perf_counter() - started - timings["markdown"]
     site = _model(options, config, content, now, cache, problems)
     return _finish(options, config, layouts, out, cache, content, site, inputs, now, problems, timings, progress,
                    started)
+
+
+def _from_memory(options: Options, config: Config, layouts: Path, out: Path, cache: Cache, resident: Resident,
+                 inputs: ledger.Inputs, now: datetime, problems: list[Problem], timings: dict[str, float],
+                 progress: Progress | None, started: float) -> Summary:
+    """The build after only layouts or settings changed (see same_sources): from the records in memory, and
+    with the same settings from the site in memory too."""
+    try:
+        if inputs.settings == resident.inputs.settings:
+            site = resident.site
+            _carry(resident.found, problems)
+        else:
+            _carry(resident.content.warnings, problems)
+            site = _model(options, config, resident.content, now, cache, problems)
+        return _finish(options, config, layouts, out, cache, resident.content, site, inputs, now, problems,
+                       timings, progress, started)
+    except (BuildError, Superseded):
+        KEPT[out.resolve()] = resident  # (nothing was written) the next save starts from it again
+        raise
+
+
+def _carry(found: tuple[Problem, ...], problems: list[Problem]) -> None:
+    """Add to problems what an earlier build found that this one did not look for again (in their order)."""
+    seen = set(problems)
+    problems.extend(problem for problem in dict.fromkeys(found) if problem not in seen)
 
 
 def _model(options: Options, config: Config, content: Content, now: datetime, cache: Cache,

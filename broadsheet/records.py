@@ -146,7 +146,7 @@ class Content:
     profiles: tuple[Profile, ...]
     assets: tuple[Asset, ...]
     pageviews: tuple[PageView, ...] | None = None
-    warnings: tuple[Problem, ...] = ()  # what reading them found (and the scan, when load made it)
+    warnings: tuple[Problem, ...] = ()  # what scanning and reading the files found (set by the pipeline)
 
 
 BODY_FIELDS = ("body", "words")  # what changes when only an article's text does

@@ -393,6 +393,19 @@ def test_told_what_changed_the_preview_looks_at_no_other_file(make_site, tmp_pat
     a.write_text(a.read_text() + "\nAnother paragraph.\n")
     both(root, tmp_path, 3, keep=True, changed={Path("<many changes>")})
     assert len(scans) == 5
+    # a layout save, a settings save and both at once: only layouts/ is looked at, and no source read
+    base, config = root / "layouts/base.html", root / "pyproject.toml"
+    base.write_text(base.read_text().replace("<body>", '<body data-layout="2">'))
+    assert "markdown" not in both(root, tmp_path, 4, keep=True, changed={base}).timings
+    config.write_text(config.read_text().replace("The Test Gazette", "The Told Gazette"))
+    assert "markdown" not in both(root, tmp_path, 5, keep=True, changed={config}).timings
+    base.write_text(base.read_text().replace('data-layout="2"', 'data-layout="3"'))
+    config.write_text(config.read_text().replace("The Told Gazette", "The Twice Told Gazette"))
+    assert "markdown" not in both(root, tmp_path, 6, keep=True, changed={config, base}).timings
+    assert len(scans) == 5 + 3  # the cold builds' own
+    # a setting that sources are read with: they are read again
+    config.write_text(config.read_text().replace("Europe/London", "Asia/Tokyo"))
+    assert both(root, tmp_path, 7, keep=True, changed={config}).timings.get("markdown") is not None
 
 
 def test_what_the_watcher_cannot_vouch_for_is_looked_at(make_site, tmp_path):
