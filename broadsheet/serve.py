@@ -12,6 +12,7 @@ import html
 import json
 import logging
 import mimetypes
+import os
 import posixpath
 import socket
 import sys
@@ -227,6 +228,8 @@ def _respond(start_response: Callable, status: str, body: bytes, kind: str) -> l
 def _check_port(host: str, port: int) -> None:
     """A busy port is a clear error, not a traceback from deep inside the server."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        if os.name == "posix":  # as tornado listens: a port whose last connections are closing is free
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
