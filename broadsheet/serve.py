@@ -17,6 +17,7 @@ import posixpath
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,8 @@ class Preview:
         self.tabs: dict[Any, str] = {}  # each open tab's reload socket, and the output path of its page
         self.tabs_lock = threading.Lock()
         self.early: dict[str, bytes] = {}  # open tabs' pages made ahead of the rest of a rebuild, by output path
+        self.changed_at = 0.0  # when what the pages are last changed (and the tabs were told)
+        self.served_at: dict[str, float] = {}  # when each page was last asked for, by output path
 
     # -- serving -----------------------------------------------------------------------------------
     def app(self, environ: dict[str, Any], start_response: Callable) -> list[bytes]:
@@ -60,6 +63,8 @@ class Preview:
             start_response("302 Found", [("Location", self.base_path)])
             return [b""]
         output = self._output(path) or ""
+        if output.endswith(".html"):  # (noted before the answer is chosen: a change meanwhile counts as later)
+            self.served_at[output] = time.monotonic()
         early = self.early.get(output)
         if early is not None:  # the rebuild is still writing the rest: this page is of the new site already
             return _respond(start_response, "200 OK", early, mimetypes.guess_type(output)[0] or "text/html")
@@ -164,11 +169,11 @@ class Preview:
     def _reload_tabs(self, path: str, which: Callable[[str], bool]) -> None:
         """Tell the open tabs whose page `which` picks to reload (`path`: a stylesheet is swapped in place)."""
         def send() -> None:
-            message = {"command": "reload", "path": path, "liveCSS": True, "liveImg": True}
             for tab in list(LiveReloadHandler.waiters):
                 if which(self.tabs.get(tab, "")):
-                    tab.send_message(message)
+                    tab.send_message(_reload(path))
 
+        self.changed_at = time.monotonic()
         if self.loop is not None:
             self.loop.add_callback(send)
 
@@ -177,8 +182,11 @@ class Preview:
         with contextlib.suppress(ValueError, AttributeError, TypeError):
             url = json.loads(message).get("url") if '"info"' in message else None
             if url:
+                page = self._output(unquote(urlsplit(url).path)) or ""
                 with self.tabs_lock:
-                    self.tabs[tab] = self._output(unquote(urlsplit(url).path)) or ""
+                    self.tabs[tab] = page
+                if self.served_at.get(page, 0.0) < self.changed_at:  # it was loading when the tabs were told
+                    tab.send_message(_reload("*"))
 
     def _closed(self, tab: Any) -> None:
         with self.tabs_lock:
@@ -212,6 +220,11 @@ class Preview:
             server.serve(port=self.port, host=self.host, live_css=True, restart_delay=0, debug=False)
         finally:
             self.stopping.set()
+
+
+def _reload(path: str) -> dict[str, Any]:
+    """The LiveReload message that reloads a tab (`path`: a stylesheet is swapped in place)."""
+    return {"command": "reload", "path": path, "liveCSS": True, "liveImg": True}
 
 
 def _not_found(handler: Any) -> None:

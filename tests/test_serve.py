@@ -415,6 +415,39 @@ def test_a_failure_while_watching_is_said_and_watching_goes_on(tmp_path, monkeyp
         in capsys.readouterr().err
 
 
+class Tab:
+    """A tab's reload socket as the preview sees it: what it was told."""
+
+    def __init__(self) -> None:
+        self.told: list[dict] = []
+
+    def send_message(self, message: dict) -> None:
+        self.told.append(message)
+
+
+class Loop:
+    """The server's event loop, running each callback at once."""
+
+    def add_callback(self, callback, *args) -> None:
+        callback(*args)
+
+
+def test_a_tab_that_was_loading_when_the_tabs_were_told_is_told_when_it_connects(preview, monkeypatch):
+    from livereload.handlers import LiveReloadHandler
+    monkeypatch.setattr(LiveReloadHandler, "waiters", set())  # every tab is between pages
+    preview.loop = Loop()
+    info = '{"command": "info", "url": "http://127.0.0.1:8000/newsroom/2026/11/story/"}'
+    call(preview, "/newsroom/2026/11/story/")  # a tab asks for its page, then the site changes ...
+    time.sleep(0.01)
+    preview._reload_tabs("*", lambda page: True)  # (told to nobody: its socket was closed)
+    late, fresh = Tab(), Tab()
+    preview._opened(late, info)  # ... and it connects afterwards: it may show the old page
+    assert [m["command"] for m in late.told] == ["reload"]
+    call(preview, "/newsroom/2026/11/story/")  # a tab that asked after the change is not told again
+    preview._opened(fresh, info)
+    assert fresh.told == []
+
+
 def test_open_tabs_get_their_page_before_the_rest_is_written_and_one_reload_each(make_site, monkeypatch):
     from dataclasses import replace
     from datetime import datetime
@@ -439,17 +472,6 @@ def test_open_tabs_get_their_page_before_the_rest_is_written_and_one_reload_each
 
         build(replace(options, changed=frozenset(changed), first=first, on_first=told))
         return ""
-
-    class Tab:
-        def __init__(self) -> None:
-            self.told: list[dict] = []
-
-        def send_message(self, message: dict) -> None:
-            self.told.append(message)
-
-    class Loop:
-        def add_callback(self, callback, *args) -> None:
-            callback(*args)
 
     open_tab, other_tab = Tab(), Tab()
     monkeypatch.setattr(LiveReloadHandler, "waiters", {open_tab, other_tab})
