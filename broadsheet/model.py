@@ -238,10 +238,13 @@ def newest_first(article: Article) -> tuple[float, str, str]:
 
 
 def _sections(config: Config, articles: tuple[Article, ...]) -> tuple[Section, ...]:
-    slugs = sorted({a.section for a in articles})
-    order = [s for s in config.sections if s in slugs] + [s for s in slugs if s not in config.sections]
+    by_slug: dict[str, list[Article]] = {}
+    for article in articles:  # (one pass, in the articles' order)
+        by_slug.setdefault(article.section, []).append(article)
+    slugs = sorted(by_slug)
+    order = [s for s in config.sections if s in by_slug] + [s for s in slugs if s not in config.sections]
     return tuple(Section(slug, config.sections.get(slug) or slug.replace("-", " ").title(), f"/{slug}/",
-                         tuple(a for a in articles if a.section == slug)) for slug in order)
+                         tuple(by_slug[slug])) for slug in order)
 
 
 def _group(articles: Iterable[Article], names: Callable[[Article], tuple[str, ...]], folder: str,
