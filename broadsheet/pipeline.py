@@ -116,13 +116,10 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
         if resident is not None and options.changed is not None and not options.fresh else None
     if hinted is not None:  # the watcher said what changed: no need to look at every file
         KEPT.pop(where)
-        summary = edited(resident, options, config, content_dir, layouts, out, cache, *hinted, now, started)
+        summary = _in_memory(options, config, content_dir, layouts, out, cache, resident, *hinted, now, problems,
+                             timings, progress, started)
         if summary is not None:
-            KEPT[where] = resident
             return summary
-        if same_sources(resident, cache, hinted[1], now, out):  # a layout or settings save
-            return _from_memory(options, config, layouts, out, cache, resident, hinted[1], now, problems,
-                                timings, progress, started)
         resident = None
     scanned = scan(str(content_dir), config.root, problems)
     inputs = ledger.inputs(options, config, cache, content_dir, layouts, out, scanned)
@@ -133,19 +130,32 @@ def _build(options: Options, config: Config, content_dir: Path, layouts: Path, o
         return replace(kept, files=0, milliseconds=spent, timings={"load": spent})
     KEPT.pop(where, None)  # whatever happens next, the site in memory is not the one in the output folder
     if resident is not None and not options.fresh:
-        summary = edited(resident, options, config, content_dir, layouts, out, cache, scanned, inputs, now, started)
+        summary = _in_memory(options, config, content_dir, layouts, out, cache, resident, scanned, inputs, now,
+                             problems, timings, progress, started)
         if summary is not None:
-            KEPT[where] = resident
             return summary
-    if resident is not None and not options.fresh and same_sources(resident, cache, inputs, now, out):
-        return _from_memory(options, config, layouts, out, cache, resident, inputs, now, problems, timings,
-                            progress, started)
     content = load(config, content_dir, layouts / "static", problems, cache, options.jobs, timings, scanned)
     content = replace(content, warnings=tuple(problems))  # (no errors, or the build stops before it is kept)
     timings["load"] = perf_counter() - started - timings["markdown"]
     site = _model(options, config, content, now, cache, problems)
     return _finish(options, config, layouts, out, cache, content, site, inputs, now, problems, timings, progress,
                    started)
+
+
+def _in_memory(options: Options, config: Config, content_dir: Path, layouts: Path, out: Path, cache: Cache,
+               resident: Resident, scanned: list[tuple[str, os.stat_result | None]], inputs: ledger.Inputs,
+               now: datetime, problems: list[Problem], timings: dict[str, float], progress: Progress | None,
+               started: float) -> Summary | None:
+    """The build made from the site in memory when these inputs allow it (a few stories edited in place, or
+    only layouts or settings changed), else None: the whole build runs."""
+    summary = edited(resident, options, config, content_dir, layouts, out, cache, scanned, inputs, now, started)
+    if summary is not None:
+        KEPT[out.resolve()] = resident
+        return summary
+    if same_sources(resident, cache, inputs, now, out):  # a layout or settings save
+        return _from_memory(options, config, layouts, out, cache, resident, inputs, now, problems, timings,
+                            progress, started)
+    return None
 
 
 def _from_memory(options: Options, config: Config, layouts: Path, out: Path, cache: Cache, resident: Resident,
