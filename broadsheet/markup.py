@@ -8,10 +8,11 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree as etree  # noqa: N813 (Python-Markdown's own name)
 
 import nh3
-from markdown import Markdown
-from markdown.extensions import Extension
+from markdown import Markdown, inlinepatterns, util
+from markdown.extensions import Extension, smarty
+from markdown.extensions.footnotes import FootnoteInlineProcessor
 from markdown.extensions.toc import slugify_unicode
-from markdown.treeprocessors import Treeprocessor
+from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
 from .config import Config
 from .terms import words
@@ -50,7 +51,71 @@ def make_markdown(config: Config) -> Markdown:
     if config.raw_html == "escape":
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")
+    for name in ("inline", "smarty"):
+        if type(md.treeprocessors[name]) is InlineProcessor:
+            md.treeprocessors[name].__class__ = _QuickInline
     return md
+
+
+# Python-Markdown tries every inline pattern's regular expression on every run of text, in Python, one pattern
+# at a time: most of a body's rendering time. Each pattern below cannot match a text without one of these
+# substrings (each is a literal its expression requires), so a text without them skips the pattern: the same
+# result as the failed search, without the call. A pattern not listed (another version's, another extension's)
+# is always tried.
+_S = smarty
+_NEEDS: dict[str, tuple[str, ...]] = {
+    inlinepatterns.BACKTICK_RE: ("`",),
+    inlinepatterns.ESCAPE_RE: ("\\",),
+    inlinepatterns.LINK_RE: ("[",),
+    inlinepatterns.IMAGE_LINK_RE: ("![",),
+    inlinepatterns.AUTOLINK_RE: ("<",),
+    inlinepatterns.AUTOMAIL_RE: ("<",),
+    inlinepatterns.HTML_RE: ("<",),
+    inlinepatterns.ENTITY_RE: ("&",),
+    inlinepatterns.LINE_BREAK_RE: ("  \n",),
+    r"\*|_": ("*", "_"),  # em_strong
+    r"(?<!\.)\.{3}(?!\.)": ("...",),  # smarty's ellipses and dashes
+    r"(?<!-)--(?!-)": ("--",),
+    r"(?<!-)---(?!-)": ("---",),
+    **dict.fromkeys((_S.singleQuoteStartRe, _S.decadeAbbrRe, _S.openingSingleQuotesRegex,
+                     _S.closingSingleQuotesRegex, _S.closingSingleQuotesRegex2, _S.remainingSingleQuotesRegex), ("'",)),
+    **dict.fromkeys((_S.doubleQuoteStartRe, _S.openingDoubleQuotesRegex, _S.closingDoubleQuotesRegex,
+                     _S.closingDoubleQuotesRegex2, _S.remainingDoubleQuotesRegex), ('"',)),
+    **dict.fromkeys((_S.doubleQuoteSetsRe, _S.singleQuoteSetsRe2), ("\"'",)),
+    **dict.fromkeys((_S.singleQuoteSetsRe, _S.doubleQuoteSetsRe2), ("'\"",)),
+}
+
+
+def needs(pattern: inlinepatterns.Pattern) -> tuple[str, ...] | None:
+    """Substrings of which a text must hold one for the pattern to match it (None: any text may match)."""
+    if isinstance(pattern, FootnoteInlineProcessor):
+        return ("[^",)
+    return _NEEDS.get(getattr(getattr(pattern, "compiled_re", None), "pattern", None) or "")
+
+
+class _QuickInline(InlineProcessor):
+    """Python-Markdown's inline processor, skipping each pattern a text cannot match (see _NEEDS): the same
+    tree, about a third sooner."""
+
+    def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
+        self._quick = [(pattern, needs(pattern)) for pattern in self.inlinePatterns]
+        return super().run(tree, ancestors)
+
+    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
+        # InlineProcessor.__handleInline, with the skip: the private name is the one its own methods call.
+        if isinstance(data, util.AtomicString):
+            return data
+        quick, index, start = self._quick, patternIndex, 0
+        apply = self._InlineProcessor__applyPattern
+        while index < len(quick):
+            pattern, wanted = quick[index]
+            if wanted is not None and not any(text in data for text in wanted):
+                index, start = index + 1, 0
+                continue
+            data, matched, start = apply(pattern, data, index, start)
+            if not matched:
+                index += 1
+        return data
 
 
 PARALLEL_THRESHOLD = 64  # fewer sources than this are made in the build's own process

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
+
+import frontmatter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markdown import Markdown
+from markdown.treeprocessors import InlineProcessor
 
 from broadsheet.config import Config
-from broadsheet.markup import make_markdown, to_html
+from broadsheet.markup import make_markdown, needs, to_html
 
 CONFIG = Config(title="Gazette", base_url="https://example.org/newsroom/")
 
@@ -55,3 +62,49 @@ def test_sanitize_removes_script_handlers_and_bad_urls():
 def test_escape_mode_shows_html_as_text_and_allow_keeps_it():
     assert "&lt;b&gt;bold&lt;/b&gt;" in render("<b>bold</b>", raw_html="escape")
     assert "<marquee>x</marquee>" in render("<marquee>x</marquee>", raw_html="allow")
+
+
+# The quick inline processor must make exactly what Python-Markdown's own makes, on any text.
+_MARKDOWN_BITS = st.sampled_from(["*", "_", "**", "`", "[", "]", "(", ")", "![", "[^1]", "<", ">", "&", "&amp;", "\\",
+                                  "'", '"', "--", "---", "...", "  \n", "\n", "\n\n", "# ", "- ", "1. ", "> ", "|",
+                                  "http://x.org", "a@b.org", "<b>", "</b>", "{: #id }", ":", "x", "word ", " ", "'90s",
+                                  "\n[^1]: note\n", "\n[r]: /ref\n", "\n*[HTML]: hyper\n", "```\n"])
+
+
+def _stock(md: Markdown) -> Markdown:
+    for name in ("inline", "smarty"):
+        md.treeprocessors[name].__class__ = InlineProcessor
+    return md
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_MARKDOWN_BITS, max_size=40).map("".join), st.sampled_from(["sanitize", "escape", "allow"]))
+def test_quick_inline_processor_makes_what_python_markdowns_own_makes(text, raw_html):
+    config = replace(CONFIG, raw_html=raw_html)
+    quick, stock = make_markdown(config), _stock(make_markdown(config))
+    assert type(quick.treeprocessors["inline"]).__name__ == "_QuickInline"
+    assert quick.reset().convert(text) == stock.reset().convert(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_MARKDOWN_BITS, max_size=30).map("".join))
+def test_each_skipped_pattern_cannot_match_a_text_without_what_it_needs(text):
+    md = make_markdown(CONFIG)
+    for pattern in [*md.inlinePatterns, *md.treeprocessors["smarty"].inlinePatterns]:
+        wanted = needs(pattern)
+        if wanted is not None and not any(part in text for part in wanted):
+            assert pattern.compiled_re.search(text) is None, (pattern.compiled_re.pattern, text)
+
+
+def test_every_pattern_of_the_configured_extensions_is_known_to_the_quick_processor():
+    # A Python-Markdown upgrade that rewrites a pattern leaves it always tried (correct, slower): this says so.
+    md = make_markdown(CONFIG)
+    unknown = [p.compiled_re.pattern for p in [*md.inlinePatterns, *md.treeprocessors["smarty"].inlinePatterns]
+               if needs(p) is None]
+    assert unknown == []
+
+
+def test_the_quick_processor_matches_on_the_demo_articles():
+    for path in sorted(Path(__file__).resolve().parent.parent.joinpath("content").rglob("*.md")):
+        body = frontmatter.loads(path.read_text(encoding="utf-8")).content
+        assert make_markdown(CONFIG).convert(body) == _stock(make_markdown(CONFIG)).convert(body), path
