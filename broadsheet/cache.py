@@ -251,12 +251,10 @@ class Cache:
                                     ((name, state, key) for name, (state, key) in self.seen_files.items()
                                      if self.known_files.get(name) != (state, key)))
                 self._known = dict(self.seen_files)
-            stored = self.db.execute("SELECT count(*) FROM entries").fetchone()[0]
-            if stored != len(self.used) and not self.partial:  # an entry was not used (or a used name is not there)
-                self.db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
-                self.db.execute("DELETE FROM used")
-                self.db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in self.used))
-                self.db.execute("DELETE FROM entries WHERE key NOT IN (SELECT key FROM used)")
+            if not self.partial:  # drop the entries this build did not use (reading the keys is quicker than
+                # handing SQLite every used key to compare: 30,000 at 10,000 articles)
+                unused = {key for (key,) in self.db.execute("SELECT key FROM entries")} - self.used
+                self.db.executemany("DELETE FROM entries WHERE key = ?", ((key,) for key in unused))
 
     def close(self) -> None:
         """Let go of the database file."""

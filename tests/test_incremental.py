@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -520,3 +522,30 @@ def test_a_layout_or_settings_save_made_from_memory_gives_the_same_warnings(make
     config = root / "pyproject.toml"
     config.write_text(config.read_text().replace('title = "The Test Gazette"', 'title = "The New Gazette"'))
     assert "markdown" not in both(root, tmp_path, 2, keep=True).timings
+
+
+def test_a_rebuild_drops_the_cache_entries_it_no_longer_uses(make_site):
+    # An edited story's old record goes at once; its old body is read once more (to take its words out of the
+    # search index) and goes with the build after. Everything still used stays.
+    root = make_site({"content/articles/news/a.md": article("Alpha", "2024-05-01"),
+                      "content/articles/sport/b.md": article("Beta", "2024-05-02")})
+    build(Options(config=root / "pyproject.toml", now=NOW))
+
+    def entries() -> set[str]:
+        with contextlib.closing(sqlite3.connect(root / ".site.cache")) as db:
+            return {key for (key,) in db.execute("SELECT key FROM entries")}
+
+    def edit(path: str, old: str, new: str) -> None:
+        (root / path).write_text((root / path).read_text().replace(old, new))
+        build(Options(config=root / "pyproject.toml", now=NOW))
+
+    first = entries()
+    edit("content/articles/news/a.md", "Some words.", "Other words.")
+    second = entries()
+    assert len(first - second) == 1 and not (first - second).pop().startswith(("html:", "terms:"))  # the record
+    other = second - first
+    assert sorted(k.split(":")[0] for k in other if ":" in k) == ["html", "terms"] and len(other) == 3
+    edit("content/articles/news/a.md", "Other words.", "Some words.")  # back: its first entries serve again
+    assert first <= entries() and entries() - first <= other
+    edit("content/articles/sport/b.md", "Some words.", "More words.")
+    assert not entries() & other
