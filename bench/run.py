@@ -87,7 +87,7 @@ def edit(site: Path, scenario: str, round_: int) -> Path:
     elif scenario == "title":
         article.write_text(article.read_text().replace("title: ", f"title: Revised {round_} ", 1))
     elif scenario == "layout":
-        changed.write_text(changed.read_text() + f"\n{{# revision {round_} #}}\n<!-- r{round_} -->\n")
+        changed.write_text(changed.read_text().replace("</footer>", f"</footer>\n<!-- r{round_} -->", 1))
     elif scenario == "css":
         changed.write_text(changed.read_text() + f"\n/* revision {round_} */\n")
     return changed

@@ -93,6 +93,7 @@ def make_environment(site: Site, layouts: Path, problems: list[Problem],
     return env
 
 
+_MISSING = object()
 MEMO_LIMIT = 50_000  # outputs a cached macro keeps (each process of a build has its own)
 
 
@@ -104,16 +105,16 @@ def cached(macro: Callable[..., Any]) -> Callable[..., Any]:
     memo: dict[Any, Any] = {}
 
     def call(*args: Any, **kwargs: Any) -> Any:
+        key = (args, tuple(sorted(kwargs.items())))
         try:
-            key = (args, tuple(sorted(kwargs.items())))
-            hash(key)
+            found = memo.get(key, _MISSING)  # (hashing a story hashes every field: once per call, not four times)
         except TypeError:
             return macro(*args, **kwargs)
-        if key not in memo:
+        if found is _MISSING:
             if len(memo) >= MEMO_LIMIT:
                 memo.clear()
-            memo[key] = macro(*args, **kwargs)
-        return memo[key]
+            found = memo[key] = macro(*args, **kwargs)
+        return found
 
     return call
 

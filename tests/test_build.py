@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+import html5lib
+
 from broadsheet.write import MARKER
 
 from .conftest import PROJECT, article, snapshot, write_files
@@ -151,3 +153,21 @@ def test_build_py_and_console_script_are_the_same_command(make_site):
                                  "--out", str(root / "b")], capture_output=True, text=True)
     assert via_script.returncode == via_module.returncode == 0, via_script.stderr + via_module.stderr
     assert snapshot(root / "a") == snapshot(root / "b")
+
+
+def test_the_pager_shows_the_ends_and_two_pages_either_side_with_gaps_between(cli, make_site):
+    # 30 stories at 3 a page: a section of 10 pages.
+    root = make_site({f"content/articles/news/s{n:02}.md": article(f"Story {n}", f"2024-05-{n:02} 09:00")
+                      for n in range(1, 31)})
+    assert build(cli, root).code == 0
+
+    def pager(path: str) -> list[str]:
+        tree = html5lib.parse((root / "site" / path).read_bytes(), namespaceHTMLElements=False)
+        items = tree.findall(".//nav[@class='pager']/ol/li")
+        return ["".join(li.itertext()) + ("*" if li.find("a[@aria-current='page']") is not None else "")
+                for li in items]
+
+    assert pager("news/index.html") == ["1*", "2", "3", "…", "10"]
+    assert pager("news/page/5/index.html") == ["1", "…", "3", "4", "5*", "6", "7", "…", "10"]
+    assert pager("news/page/4/index.html") == ["1", "2", "3", "4*", "5", "6", "…", "10"]
+    assert pager("news/page/10/index.html") == ["1", "…", "8", "9", "10*"]
