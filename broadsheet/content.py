@@ -22,7 +22,7 @@ from markdown import Markdown
 from . import bodies, meta
 from .cache import RECENT_NS, Cache, file_state, source_key
 from .config import Config
-from .documents import make_record
+from .documents import forget_folders, make_record
 from .errors import Problem, display_path, has_errors
 from .markup import PARALLEL_THRESHOLD, is_local, make_markdown, render_safely
 from .records import Article, Asset, Content, PageView, with_face
@@ -119,6 +119,7 @@ def _made(config: Config, content_dir: Path, sources: list[tuple[str, str, str, 
     if not sources:
         return
     _job = (config, content_dir, make_markdown(config))  # forked workers inherit it
+    forget_folders()
     # Markdown runs under a time limit, which needs a process's main thread (a signal): the preview builds
     # on a thread of its own, so there even one source goes to a worker process.
     forking = "fork" in multiprocessing.get_all_start_methods()

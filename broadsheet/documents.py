@@ -133,16 +133,41 @@ def _profile(document: meta.Document, rel: PurePosixPath, content_dir: Path, bod
 def _src_problem(read: meta.Reader, node, src: str, content_dir: Path, what: str) -> bool:
     """Report a picture address that is neither a file in content/ nor an http(s) URL (a `javascript:` or
     `data:` address, a `//host` one), or a file that is not there; True when one was reported."""
+    return _picture(read, node, src, content_dir, what) is None
+
+
+def _picture(read: meta.Reader, node, src: str, content_dir: Path, what: str) -> Path | str | None:
+    """The file in content/ a picture address names (resolved), or the address when it is an http(s) URL;
+    None when the address is refused (reported: see _src_problem)."""
     if not is_local(src) and not src.startswith(("https://", "http://")) or src.startswith("//"):
         read.report(node, f"{what} '{src}' must be a file in content/ or an http(s) URL")
-        return True
-    if is_local(src):
-        target = (content_dir / src.lstrip("/")).resolve()
-        if not target.is_relative_to(content_dir.resolve()) or not target.is_file():
-            read.report(node, f"{what} '{src}' not found in the content folder",
-                        "paths are relative to the content folder, e.g. /images/photo.jpg")
-            return True
-    return False
+        return None
+    if not is_local(src):
+        return src
+    target = (content_dir / src.lstrip("/")).resolve()
+    if not target.is_relative_to(_resolved(content_dir)) or not target.is_file():
+        read.report(node, f"{what} '{src}' not found in the content folder",
+                    "paths are relative to the content folder, e.g. /images/photo.jpg")
+        return None
+    return target
+
+
+def _resolved(folder: Path) -> Path:
+    """folder.resolve(), worked out once per build for the content folder (every picture asks; see
+    forget_folders)."""
+    global _RESOLVED
+    if _RESOLVED[0] != folder:
+        _RESOLVED = (folder, folder.resolve())
+    return _RESOLVED[1]
+
+
+_RESOLVED: tuple[Path | None, Path] = (None, Path())
+
+
+def forget_folders() -> None:
+    """Resolve the content folder again (each build calls this first: a link may point elsewhere now)."""
+    global _RESOLVED
+    _RESOLVED = (None, Path())
 
 
 def _slug(read: meta.Reader, fallback: str) -> str:
@@ -180,14 +205,15 @@ def _image(read: meta.Reader, content_dir: Path) -> Image | None:
 
 def _check_image_src(read: meta.Reader, node, image: Image, content_dir: Path) -> Image:
     """Report a missing or unsafe picture; return the image with its pixel size when the file has one."""
-    if _src_problem(read, node, image.src, content_dir, "image src"):
+    found = _picture(read, node, image.src, content_dir, "image src")
+    if found is None:
         return image
     if not image.alt:
         read.report(node, "image has no 'alt' text", "describe the picture for readers who cannot see it",
                     "warning")
-    if not is_local(image.src):
+    if not isinstance(found, Path):
         return image
-    size = dimensions((content_dir / image.src.lstrip("/")).resolve())
+    size = dimensions(found)
     return replace(image, width=size[0], height=size[1]) if size else image
 
 

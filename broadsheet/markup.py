@@ -132,7 +132,7 @@ def render_safely(md: Markdown, source: str, raw_html: str,
         return "", "markdown rendering failed: nesting too deep", "", ()
     except Exception as exc:  # noqa: BLE001
         return "", f"markdown rendering failed: {type(exc).__name__}: {exc}", "", ()
-    return html, "", " ".join(sorted(set(words(html)))), tuple(removed)
+    return html, "", " ".join(sorted(words(html))), tuple(removed)
 
 
 URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})

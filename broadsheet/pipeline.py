@@ -23,7 +23,7 @@ from .records import Content
 from .render import Output, layout_names, make_environment, render, render_first
 from .resident import KEPT, MOST_RESIDENT, Resident, edited, same_sources
 from .signatures import keep_facts, recall_facts
-from .write import check_output_folder, locked, write
+from .write import Stage, check_output_folder, locked, write
 
 Progress = Callable[[int, int], None]
 
@@ -214,12 +214,13 @@ def _finish(options: Options, config: Config, layouts: Path, out: Path, cache: C
     before = {path: sig for path, sig in stored.items() if path.endswith("/") or os.path.isfile(folder + path)}
     after: dict[str, str] = {}
     held: dict[str, Any] | None = {} if options.keep else None
-    pages = render(site, env, layouts, problems, before, after, timings, options.jobs, held)
+    staging = Stage()  # (a full build's stage: render's workers put the pages in it)
+    pages = render(site, env, layouts, problems, before, after, timings, options.jobs, held, staging)
     outputs = itertools.chain(pages, _timed(search.index(site, before, after, cache), timings, "search"))
     writing = perf_counter()
     known = {path for path in stored if not path.endswith("/")} if stored else None
     files = write(_counted(outputs, total, progress, after, options.superseded), site.assets, out, problems,
-                  incremental=not options.fresh, on_apply=cache.forget_signatures, known=known)
+                  incremental=not options.fresh, on_apply=cache.forget_signatures, known=known, stage_for=staging)
     after.update((asset.path, "") for asset in site.assets if asset.path not in after)
     cache.save_signatures(after)
     timings["write"] = perf_counter() - writing - timings.get("render", 0.0) - timings["search"]

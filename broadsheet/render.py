@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 from time import perf_counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import jinja2
@@ -20,6 +20,9 @@ from .content import start_worker
 from .errors import Problem, display_path
 from .model import FIXED_PAGES, Site, output_path
 from .signatures import Signer, layout_facts
+
+if TYPE_CHECKING:
+    from .write import Stage
 
 RTL_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"}
 REQUIRED_LAYOUTS = ("base.html", "article.html", "page.html", "index.html", "list.html", "404.html", "tags.html",
@@ -30,10 +33,13 @@ _LINK = re.compile(r'(\s(?:href|src)=")([^"]*)"')
 
 @dataclass(frozen=True)
 class Output:
-    """One file of the finished site; data None means "as in the previous build"."""
+    """One file of the finished site; data None means "as in the previous build", unless `placed` says a
+    worker process put it in the stage of the build already (True: written, False: linked from the
+    previous build, see write.Stage)."""
 
     path: str
     data: bytes | None
+    placed: bool | None = None
 
 
 def make_environment(site: Site, layouts: Path, problems: list[Problem],
@@ -154,13 +160,15 @@ def _check_references(env: jinja2.Environment, name: str, names: list[str], layo
 
 def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Problem],
            before: dict[str, str] | None = None, after: dict[str, str] | None = None,
-           timings: dict[str, float] | None = None, jobs: int = 1, kept: dict[str, Any] | None = None
-           ) -> Iterator[Output]:
+           timings: dict[str, float] | None = None, jobs: int = 1, kept: dict[str, Any] | None = None,
+           stage: Stage | None = None) -> Iterator[Output]:
     """Every page of the site; a page whose signature is in `before` (and still on disk) is not rendered again.
 
     The signatures of this build go into `after`. Many pages are rendered in worker processes, with the same
     bytes as in one. Template errors are reported once per template line. With `kept`, what a later build
-    needs to re-render only the pages an edit touches goes into it (see `rerender`).
+    needs to re-render only the pages an edit touches goes into it (see `rerender`). With a `stage` that is
+    open when rendering starts (a full build's, see write.Stage), the worker processes put the pages there
+    themselves, and only which were written comes back.
     """
     signer = Signer(site, layouts, env)
     pages = list(_pages(site))
@@ -188,7 +196,7 @@ def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Pr
                if "article" in context}
         kept.update(signer=signer, pages=pages, paths=paths, readers=readers, everyone=everyone, own=own)
     yield from _signed(signer, env, layouts, pages, paths, range(len(pages)), problems, before, after, timings,
-                       jobs)
+                       jobs, stage)
 
 
 def rerender(kept: dict[str, Any], sources: set[str], faces: set[str], layouts: Path, problems: list[Problem],
@@ -230,7 +238,8 @@ def render_first(site: Site, env: jinja2.Environment, layouts: Path, paths: froz
 
 def _signed(signer: Signer, env: jinja2.Environment, layouts: Path, pages: list, paths: list[str],
             indexes: Iterable[int], problems: list[Problem], before: dict[str, str] | None,
-            after: dict[str, str] | None, timings: dict[str, float] | None, jobs: int) -> Iterator[Output]:
+            after: dict[str, str] | None, timings: dict[str, float] | None, jobs: int,
+            stage: Stage | None = None) -> Iterator[Output]:
     """The pages at indexes: signed, and rendered unless `before` holds the same signature."""
     todo = []
     for index in indexes:
@@ -243,7 +252,7 @@ def _signed(signer: Signer, env: jinja2.Environment, layouts: Path, pages: list,
         else:
             todo.append(index)
     seen: dict[tuple[str, int, str], int] = {}
-    results = _rendered(env, layouts, pages, todo, jobs)
+    results = _rendered(env, layouts, pages, todo, jobs, stage)
     while True:
         started = perf_counter()
         index, result = next(results, (-1, b""))
@@ -254,6 +263,8 @@ def _signed(signer: Signer, env: jinja2.Environment, layouts: Path, pages: list,
         template, url, source, _ = pages[index]
         if isinstance(result, bytes):
             yield Output(output_path(url), result)
+        elif isinstance(result, bool):
+            yield Output(output_path(url), None, placed=result)
         else:
             _report(result, layouts, source, seen, problems)
 
@@ -263,28 +274,38 @@ WHOLE_SITE = "pages/"  # the signature key of everything every page is made from
 _job: tuple[jinja2.Environment, Path, list] | None = None
 
 
-def _rendered(env: jinja2.Environment, layouts: Path, pages: list, todo: list[int],
-              jobs: int) -> Iterator[tuple[int, bytes | tuple[str, int, str]]]:
-    """(index, html bytes or the error) for each page to render: in worker processes when there are many."""
+def _rendered(env: jinja2.Environment, layouts: Path, pages: list, todo: list[int], jobs: int,
+              stage: Stage | None = None) -> Iterator[tuple[int, bytes | bool | tuple[str, int, str]]]:
+    """(index, html bytes or the error) for each page to render: in worker processes when there are many,
+    which put each page in the stage themselves when it is open (then: whether it was written)."""
     if jobs < 2 or len(todo) < PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
         for index in todo:
             yield index, _render_one(env, layouts, pages[index])
         return
     global _job
-    _job = (env, layouts, pages)  # the forked workers inherit it; nothing is pickled but the results
-    chunks = [todo[i:i + 32] for i in range(0, len(todo), 32)]
+    _job = (env, layouts, pages, stage if stage is not None and stage.folder is not None else None)
+    chunks = [todo[i:i + 32] for i in range(0, len(todo), 32)]  # the forked workers inherit _job
     try:
         with multiprocessing.get_context("fork").Pool(jobs, start_worker) as pool:
+            if _job[3] is not None:
+                _job[3].stop = pool.terminate  # no worker writes on once the build has let go of the stage
             for results in pool.imap(_render_chunk, chunks):
                 yield from results
     finally:
         _job = None
 
 
-def _render_chunk(indexes: list[int]) -> list[tuple[int, bytes | tuple[str, int, str]]]:
+def _render_chunk(indexes: list[int]) -> list[tuple[int, bytes | bool | tuple[str, int, str]]]:
     assert _job is not None
-    env, layouts, pages = _job
-    return [(index, _render_one(env, layouts, pages[index])) for index in indexes]
+    env, layouts, pages, stage = _job
+    done: list[tuple[int, bytes | bool | tuple[str, int, str]]] = []
+    for index in indexes:
+        result = _render_one(env, layouts, pages[index])
+        if stage is not None and isinstance(result, bytes):
+            placed = stage.place(output_path(pages[index][1]), result)
+            result = result if placed is None else placed
+        done.append((index, result))
+    return done
 
 
 def _render_one(env: jinja2.Environment, layouts: Path, page: tuple) -> bytes | tuple[str, int, str]:

@@ -246,13 +246,13 @@ class _State:
             return None
         found: set[str] = set()
         for n, text in zip(numbers, texts, strict=True):
-            found |= set(words(self.rows[n][1])) | set(words(self.rows[n][2])) | set(text.split())
+            found |= words(self.rows[n][1]) | words(self.rows[n][2]) | set(text.split())
         return found
 
     def _add(self, number: int, article: Article, terms: str, tracking: bool) -> set[tuple[str, int, int]]:
         """Put a document into its terms' lists (title words first); what was put, as (term, list, number)."""
-        in_title = set(words(article.title))
-        others = (set(words(article.description)) | set(terms.split())) - in_title
+        in_title = words(article.title)
+        others = (words(article.description) | set(terms.split())) - in_title
         put = set()
         for which, found in ((0, in_title), (1, others)):
             for term in found:

@@ -14,9 +14,8 @@ this those through to too under until up very was we were what when where which 
 would you your yours said says""".split())
 
 
-def words(text: str) -> list[str]:
-    """Lowercase search terms of text, in order: stop words and one- or two-letter words left out."""
+def words(text: str) -> set[str]:
+    """The lowercase search terms of text: stop words and one- or two-letter words left out."""
     text = unicodedata.normalize("NFKC", unescape(re.sub(r"<[^>]+>", " ", text))).casefold()
     text = re.sub(r"(?<=\w)['’.,](?=\w)", "", text)
-    found = re.findall(r"\w+", text)
-    return [w for w in found if (len(w) > 2 or w.isdigit() and len(w) == 2) and w not in STOPWORDS]
+    return {w for w in set(re.findall(r"\w+", text)) - STOPWORDS if len(w) > 2 or w.isdigit() and len(w) == 2}

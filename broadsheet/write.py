@@ -41,9 +41,36 @@ def check_output_folder(out: Path, protected: Iterable[Path]) -> None:
                          f"(no {MARKER} in it); empty it or choose another --out")
 
 
+class Stage:
+    """The folder a full build fills before the swap, open while it is being filled. Worker processes that
+    render pages put them there themselves (`place`), so a page's bytes never travel back to the build's
+    process, and two processes write at once."""
+
+    def __init__(self) -> None:
+        self.folder: Path | None = None
+        self.previous: Path | None = None
+        self.stop: Callable[[], None] = lambda: None  # stops the processes writing into it
+        self._made: set[Path] = set()
+
+    def place(self, path: str, data: bytes) -> bool | None:
+        """Put one file in the stage: hard-linked from the previous build when its bytes are the same, else
+        written. True when written, False when linked; None when the path is refused (the build says so)."""
+        assert self.folder is not None
+        try:
+            target = _inside(self.folder, path)
+        except BuildError:
+            return None
+        _mkdir(target.parent, self._made)
+        old = self.previous / path if self.previous else None
+        if old is None or not _same_bytes(old, data) or not _linked(old, target):
+            target.write_bytes(data)
+            return True
+        return False
+
+
 def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problems: list[Problem],
           incremental: bool = False, on_apply: Callable[[set[str] | None], None] | None = None,
-          known: set[str] | None = None, partial: bool = False) -> int:
+          known: set[str] | None = None, partial: bool = False, stage_for: Stage | None = None) -> int:
     """Write the site into out and return how many files were written; nothing changes unless all went well.
     The caller holds the output folder's lock (see `locked`).
 
@@ -52,7 +79,8 @@ def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problem
     and deletes files the site no longer has (those in `known`, the previous build's files, when given);
     `on_apply` runs just before the first file is replaced, with the paths about to change (None: all).
     A `partial` build gives only some of the site's files (those an edit may have changed): nothing else is
-    deleted.
+    deleted. A full build opens `stage_for` (when given) on its stage, for the processes that make the
+    outputs to put them there (see Stage).
     """
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -62,6 +90,8 @@ def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problem
     try:
         if previous and (incremental or partial):
             return _update(stage, outputs, assets, previous, problems, on_apply, known, partial)
+        if stage_for is not None:
+            stage_for.folder, stage_for.previous = stage, previous
         count = _fill(stage, outputs, assets, previous)
         fail_if_errors(problems)
         (stage / MARKER).write_text("This folder is written by Broadsheet; it is replaced on every build.\n")
@@ -70,6 +100,9 @@ def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problem
             on_apply(None)
         _swap(stage, out)
     finally:
+        if stage_for is not None:
+            stage_for.stop()
+            stage_for.folder = None
         shutil.rmtree(stage, ignore_errors=True)
     return count
 
@@ -137,6 +170,9 @@ def _fill(stage: Path, outputs: Iterator[Output], assets: Iterable[Asset], previ
     count = 0
     made: set[Path] = set()
     for output in outputs:
+        if output.placed is not None:  # a worker process put it in the stage
+            count += output.placed
+            continue
         target = _inside(stage, output.path)
         _mkdir(target.parent, made)
         old = previous / output.path if previous else None

@@ -288,6 +288,13 @@ def test_parallel_build_equals_a_single_process_build(tmp_path):
     two = build(Options(config=config, out=tmp_path / "two", fresh=True, jobs=2, now=NOW))
     assert one.articles == two.articles > 100
     assert snapshot(tmp_path / "one") == snapshot(tmp_path / "two")
+    # The worker processes wrote the pages into the stage themselves; made again, each is linked from the
+    # previous build (the same bytes: nothing written), and a page that differs is written.
+    assert two.files == one.files == len([p for p in (tmp_path / "two").rglob("*") if p.is_file()]) - 1
+    page = next((tmp_path / "two").rglob("*/index.html"))
+    page.write_bytes(page.read_bytes() + b"<!-- changed on disk -->")
+    again = build(Options(config=config, out=tmp_path / "two", fresh=True, jobs=2, now=NOW))
+    assert again.files == 1 and snapshot(tmp_path / "one") == snapshot(tmp_path / "two")
 
 
 def test_search_index_is_reused_until_an_article_changes_and_rebuilt_when_a_file_is_missing(make_site):
