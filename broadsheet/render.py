@@ -271,7 +271,7 @@ def _signed(signer: Signer, env: jinja2.Environment, layouts: Path, pages: list,
 
 PARALLEL_PAGES = 200
 WHOLE_SITE = "pages/"  # the signature key of everything every page is made from (ends with "/": not a file)
-_job: tuple[jinja2.Environment, Path, list] | None = None
+_job: tuple[jinja2.Environment, Path, list, Stage | None] | None = None
 
 
 def _rendered(env: jinja2.Environment, layouts: Path, pages: list, todo: list[int], jobs: int,
