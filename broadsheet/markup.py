@@ -95,7 +95,7 @@ def needs(pattern: inlinepatterns.Pattern) -> tuple[str, ...] | None:
 
 class _QuickInline(InlineProcessor):
     """Python-Markdown's inline processor, skipping each pattern a text cannot match (see _NEEDS): the same
-    tree, about a third sooner."""
+    tree, in a little over half the time."""
 
     def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
         self._quick = [(pattern, needs(pattern)) for pattern in self.inlinePatterns]
