@@ -125,20 +125,15 @@ def _profile(document: meta.Document, rel: PurePosixPath, content_dir: Path, bod
     name = read.text("name", required=True)
     html, _ = _body(document, body, problems)
     role, photo = read.text("role"), read.text("photo")
-    if photo and _src_problem(read, read.node("photo"), photo, content_dir, "photo"):
+    if photo and _picture(read, read.node("photo"), photo, content_dir, "photo") is None:
         photo = ""
     return Profile(document.path, rel.stem, name, role, photo, html)
 
 
-def _src_problem(read: meta.Reader, node, src: str, content_dir: Path, what: str) -> bool:
-    """Report a picture address that is neither a file in content/ nor an http(s) URL (a `javascript:` or
-    `data:` address, a `//host` one), or a file that is not there; True when one was reported."""
-    return _picture(read, node, src, content_dir, what) is None
-
-
 def _picture(read: meta.Reader, node, src: str, content_dir: Path, what: str) -> Path | str | None:
     """The file in content/ a picture address names (resolved), or the address when it is an http(s) URL;
-    None when the address is refused (reported: see _src_problem)."""
+    None, reported, for an address that is neither (a `javascript:` or `data:` address, a `//host` one) or
+    a file that is not there."""
     if not is_local(src) and not src.startswith(("https://", "http://")) or src.startswith("//"):
         read.report(node, f"{what} '{src}' must be a file in content/ or an http(s) URL")
         return None

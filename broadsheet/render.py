@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import re
 import traceback
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 import jinja2
 
 from .content import start_worker
-from .errors import Problem, display_path
+from .errors import BuildError, Problem, display_path
 from .model import FIXED_PAGES, Site, output_path
 from .signatures import Signer, layout_facts
 
@@ -302,8 +303,8 @@ def _render_chunk(indexes: list[int]) -> list[tuple[int, bytes | bool | tuple[st
     for index in indexes:
         result = _render_one(env, layouts, pages[index])
         if stage is not None and isinstance(result, bytes):
-            placed = stage.place(output_path(pages[index][1]), result)
-            result = result if placed is None else placed
+            with contextlib.suppress(BuildError):  # (a refused path: the build's process reports it)
+                result = stage.place(output_path(pages[index][1]), result)
         done.append((index, result))
     return done
 

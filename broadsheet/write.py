@@ -42,27 +42,27 @@ def check_output_folder(out: Path, protected: Iterable[Path]) -> None:
 
 
 class Stage:
-    """The folder a full build fills before the swap, open while it is being filled. Worker processes that
-    render pages put them there themselves (`place`), so a page's bytes never travel back to the build's
-    process, and two processes write at once."""
+    """The folder a full build fills before the swap, open while it is being filled. Files go in with
+    `place`: from the build's process, and from the worker processes that render pages, which put each page
+    there themselves (its bytes never travel back, and two processes write at once)."""
 
     def __init__(self) -> None:
         self.folder: Path | None = None
         self.previous: Path | None = None
         self.stop: Callable[[], None] = lambda: None  # stops the processes writing into it
-        self._made: set[Path] = set()
+        self.made: set[Path] = set()
 
-    def place(self, path: str, data: bytes) -> bool | None:
-        """Put one file in the stage: hard-linked from the previous build when its bytes are the same, else
-        written. True when written, False when linked; None when the path is refused (the build says so)."""
+    def place(self, path: str, data: bytes | None) -> bool:
+        """Put one file in the stage: hard-linked from the previous build when its bytes are the same (data
+        None: known to be), else written. True when written, False when linked. A path that leads out of the
+        stage, or an unchanged file the previous build does not have, is a BuildError."""
         assert self.folder is not None
-        try:
-            target = _inside(self.folder, path)
-        except BuildError:
-            return None
-        _mkdir(target.parent, self._made)
+        target = _inside(self.folder, path)
+        _mkdir(target.parent, self.made)
         old = self.previous / path if self.previous else None
         if old is None or not _same_bytes(old, data) or not _linked(old, target):
+            if data is None:
+                raise BuildError([Problem(path, message="missing from the previous build; run with --fresh")])
             target.write_bytes(data)
             return True
         return False
@@ -90,9 +90,9 @@ def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problem
     try:
         if previous and (incremental or partial):
             return _update(stage, outputs, assets, previous, problems, on_apply, known, partial)
-        if stage_for is not None:
-            stage_for.folder, stage_for.previous = stage, previous
-        count = _fill(stage, outputs, assets, previous)
+        staging = stage_for or Stage()
+        staging.folder, staging.previous = stage, previous
+        count = _fill(staging, outputs, assets)
         fail_if_errors(problems)
         (stage / MARKER).write_text("This folder is written by Broadsheet; it is replaced on every build.\n")
         stage.chmod(0o755)
@@ -166,25 +166,15 @@ def _remove_others(out: Path, keep: set[str]) -> None:
             folder.rmdir()
 
 
-def _fill(stage: Path, outputs: Iterator[Output], assets: Iterable[Asset], previous: Path | None) -> int:
+def _fill(stage: Stage, outputs: Iterator[Output], assets: Iterable[Asset]) -> int:
+    assert stage.folder is not None
     count = 0
-    made: set[Path] = set()
     for output in outputs:
-        if output.placed is not None:  # a worker process put it in the stage
-            count += output.placed
-            continue
-        target = _inside(stage, output.path)
-        _mkdir(target.parent, made)
-        old = previous / output.path if previous else None
-        if old is None or not _same_bytes(old, output.data) or not _linked(old, target):
-            if output.data is None:
-                raise BuildError([Problem(output.path, message="missing from the previous build; run with --fresh")])
-            target.write_bytes(output.data)
-            count += 1
+        count += stage.place(output.path, output.data) if output.placed is None else output.placed
     for asset in assets:
-        target = _inside(stage, asset.path)
-        _mkdir(target.parent, made)
-        old = previous / asset.path if previous else None
+        target = _inside(stage.folder, asset.path)
+        _mkdir(target.parent, stage.made)
+        old = stage.previous / asset.path if stage.previous else None
         if old is None or file_state(old) != file_state(asset.source) or not _linked(old, target):
             shutil.copy2(asset.source, target)
             count += 1
