@@ -7,11 +7,13 @@ whose bytes did not change. A change of Broadsheet's version, or of a setting th
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
 import sqlite3
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,7 @@ class Cache:
         self.stored: dict[str, str] = {}  # the output signatures as they are in the file now
         self.pid = os.getpid()
         self._reader: sqlite3.Connection | None = None
+        self._holding = False  # see held_back
         try:
             self.db = sqlite3.connect(path)
             self.db.executescript(_SCHEMA)
@@ -171,8 +174,18 @@ class Cache:
         if remember:
             self.remembered[key] = value
         self.new[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        if len(self.new) >= 256:
+        if len(self.new) >= 256 and not self._holding:
             self._flush()
+
+    @contextlib.contextmanager
+    def held_back(self) -> Iterator[None]:
+        """Within it, what is put stays in memory (readable by this process) until it ends: the file is not
+        written while worker processes read it (a writer's lock could keep them out)."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
 
     def _flush(self) -> None:
         self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)", self.new.items())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import replace
 from datetime import datetime
 from html import unescape
@@ -139,30 +141,38 @@ def _picture(read: meta.Reader, node, src: str, content_dir: Path, what: str) ->
         return None
     if not is_local(src):
         return src
-    target = (content_dir / src.lstrip("/")).resolve()
-    if not target.is_relative_to(_resolved(content_dir)) or not target.is_file():
+    target = _real(content_dir / src.lstrip("/"))
+    if not target.is_relative_to(_real(content_dir)) or not target.is_file():
         read.report(node, f"{what} '{src}' not found in the content folder",
                     "paths are relative to the content folder, e.g. /images/photo.jpg")
         return None
     return target
 
 
-def _resolved(folder: Path) -> Path:
-    """folder.resolve(), worked out once per build for the content folder (every picture asks; see
-    forget_folders)."""
-    global _RESOLVED
-    if _RESOLVED[0] != folder:
-        _RESOLVED = (folder, folder.resolve())
-    return _RESOLVED[1]
+def _real(path: Path) -> Path:
+    """path.resolve(), with the folder it is in resolved once per build (every picture asks, and pictures
+    share a few folders; see forget_folders): only its last step is looked at each time."""
+    folder, name = os.path.split(path)
+    if name in ("", ".", ".."):
+        return path.resolve()
+    real = _FOLDERS.get(folder)
+    if real is None:
+        real = _FOLDERS[folder] = os.path.realpath(folder)
+    joined = os.path.join(real, name)
+    try:
+        if stat.S_ISLNK(os.lstat(joined).st_mode):
+            return Path(os.path.realpath(joined))
+    except OSError:
+        pass  # not there: as resolve() gives it
+    return Path(joined)
 
 
-_RESOLVED: tuple[Path | None, Path] = (None, Path())
+_FOLDERS: dict[str, str] = {}
 
 
 def forget_folders() -> None:
-    """Resolve the content folder again (each build calls this first: a link may point elsewhere now)."""
-    global _RESOLVED
-    _RESOLVED = (None, Path())
+    """Resolve folders again (each build calls this first: a link may point elsewhere now)."""
+    _FOLDERS.clear()
 
 
 def _slug(read: meta.Reader, fallback: str) -> str:

@@ -215,12 +215,18 @@ def _finish(options: Options, config: Config, layouts: Path, out: Path, cache: C
     after: dict[str, str] = {}
     held: dict[str, Any] | None = {} if options.keep else None
     staging = Stage()  # (a full build's stage: render's workers put the pages in it)
-    pages = render(site, env, layouts, problems, before, after, timings, options.jobs, held, staging)
-    outputs = itertools.chain(pages, _timed(search.index(site, before, after, cache), timings, "search"))
+    searching = _Aside(lambda: list(search.index(site, before, after, cache)))  # while the workers render
     writing = perf_counter()
-    known = {path for path in stored if not path.endswith("/")} if stored else None
-    files = write(_counted(outputs, total, progress, after, options.superseded), site.assets, out, problems,
-                  incremental=not options.fresh, on_apply=cache.forget_signatures, known=known, stage_for=staging)
+    with cache.held_back():  # (no write to the cache file while the workers read bodies from it)
+        pages = render(site, env, layouts, problems, before, after, timings, options.jobs, held, staging,
+                       searching.run)
+        known = {path for path in stored if not path.endswith("/")} if stored else None
+        files = write(_counted(itertools.chain(pages, searching.results()), total, progress, after,
+                               options.superseded), site.assets, out, problems, incremental=not options.fresh,
+                      on_apply=cache.forget_signatures, known=known, stage_for=staging)
+    timings["search"] = searching.seconds
+    if searching.during:  # (render's time took in the search's)
+        timings["render"] = timings.get("render", 0.0) - searching.seconds
     after.update((asset.path, "") for asset in site.assets if asset.path not in after)
     cache.save_signatures(after)
     timings["write"] = perf_counter() - writing - timings.get("render", 0.0) - timings["search"]
@@ -241,16 +247,27 @@ def _finish(options: Options, config: Config, layouts: Path, out: Path, cache: C
     return summary
 
 
-def _timed(outputs: Iterator[Output], timings: dict[str, float], stage: str) -> Iterator[Output]:
-    """Outputs as they come, with the time spent making them added to timings[stage]."""
-    timings.setdefault(stage, 0.0)
-    while True:
-        started = perf_counter()
-        output = next(outputs, None)
-        timings[stage] += perf_counter() - started
-        if output is None:
-            return
-        yield output
+class _Aside:
+    """Work the build's process does while render's workers make the pages (see render's `meanwhile`), or,
+    when no page was rendered, once the pages are through: done once, with its results kept, and timed."""
+
+    def __init__(self, work: Callable[[], list[Output]]) -> None:
+        self.work = work
+        self.done: list[Output] | None = None
+        self.seconds = 0.0
+        self.during = False  # whether it was done while the pages were rendered
+
+    def run(self, during: bool = True) -> None:
+        if self.done is None:
+            started = perf_counter()
+            self.done = self.work()
+            self.seconds = perf_counter() - started
+            self.during = during
+
+    def results(self) -> Iterator[Output]:
+        self.run(during=False)
+        assert self.done is not None
+        yield from self.done
 
 
 def folders(config: Config, options: Options) -> tuple[Path, Path, Path]:

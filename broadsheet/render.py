@@ -162,14 +162,15 @@ def _check_references(env: jinja2.Environment, name: str, names: list[str], layo
 def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Problem],
            before: dict[str, str] | None = None, after: dict[str, str] | None = None,
            timings: dict[str, float] | None = None, jobs: int = 1, kept: dict[str, Any] | None = None,
-           stage: Stage | None = None) -> Iterator[Output]:
+           stage: Stage | None = None, meanwhile: Callable[[], None] | None = None) -> Iterator[Output]:
     """Every page of the site; a page whose signature is in `before` (and still on disk) is not rendered again.
 
     The signatures of this build go into `after`. Many pages are rendered in worker processes, with the same
     bytes as in one. Template errors are reported once per template line. With `kept`, what a later build
     needs to re-render only the pages an edit touches goes into it (see `rerender`). With a `stage` that is
     open when rendering starts (a full build's, see write.Stage), the worker processes put the pages there
-    themselves, and only which were written comes back.
+    themselves, and only which were written comes back. `meanwhile` is other work for this process, done
+    while the workers render (called once, when the rendering has started; not when nothing is rendered).
     """
     signer = Signer(site, layouts, env)
     pages = list(_pages(site))
@@ -197,7 +198,7 @@ def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Pr
                if "article" in context}
         kept.update(signer=signer, pages=pages, paths=paths, readers=readers, everyone=everyone, own=own)
     yield from _signed(signer, env, layouts, pages, paths, range(len(pages)), problems, before, after, timings,
-                       jobs, stage)
+                       jobs, stage, meanwhile)
 
 
 def rerender(kept: dict[str, Any], sources: set[str], faces: set[str], layouts: Path, problems: list[Problem],
@@ -240,20 +241,26 @@ def render_first(site: Site, env: jinja2.Environment, layouts: Path, paths: froz
 def _signed(signer: Signer, env: jinja2.Environment, layouts: Path, pages: list, paths: list[str],
             indexes: Iterable[int], problems: list[Problem], before: dict[str, str] | None,
             after: dict[str, str] | None, timings: dict[str, float] | None, jobs: int,
-            stage: Stage | None = None) -> Iterator[Output]:
-    """The pages at indexes: signed, and rendered unless `before` holds the same signature."""
+            stage: Stage | None = None, meanwhile: Callable[[], None] | None = None) -> Iterator[Output]:
+    """The pages at indexes: signed, and rendered unless `before` holds the same signature (with no `before`,
+    every page is rendered, and signed while the workers render it)."""
     todo = []
-    for index in indexes:
-        template, _, _, context = pages[index]
-        signature = signer.page(template, context)
-        if signature and after is not None:
-            after[paths[index]] = signature
-        if signature and before and before.get(paths[index]) == signature:
-            yield Output(paths[index], None)
-        else:
-            todo.append(index)
+    if before:
+        for index in indexes:
+            template, _, _, context = pages[index]
+            signature = signer.page(template, context)
+            if signature and after is not None:
+                after[paths[index]] = signature
+            if signature and before.get(paths[index]) == signature:
+                yield Output(paths[index], None)
+            else:
+                todo.append(index)
+    else:
+        todo = list(indexes)
+        if after is not None:
+            meanwhile = _then(_signing(signer, pages, paths, todo, after), meanwhile)
     seen: dict[tuple[str, int, str], int] = {}
-    results = _rendered(env, layouts, pages, todo, jobs, stage)
+    results = _rendered(env, layouts, pages, todo, jobs, stage, meanwhile)
     while True:
         started = perf_counter()
         index, result = next(results, (-1, b""))
@@ -270,16 +277,40 @@ def _signed(signer: Signer, env: jinja2.Environment, layouts: Path, pages: list,
             _report(result, layouts, source, seen, problems)
 
 
+def _signing(signer: Signer, pages: list, paths: list[str], indexes: list[int],
+             after: dict[str, str]) -> Callable[[], None]:
+    """The work of signing these pages into `after`."""
+    def sign() -> None:
+        for index in indexes:
+            template, _, _, context = pages[index]
+            signature = signer.page(template, context)
+            if signature:
+                after[paths[index]] = signature
+    return sign
+
+
+def _then(first: Callable[[], None], then: Callable[[], None] | None) -> Callable[[], None]:
+    def both() -> None:
+        first()
+        if then is not None:
+            then()
+    return both
+
+
 PARALLEL_PAGES = 200
 WHOLE_SITE = "pages/"  # the signature key of everything every page is made from (ends with "/": not a file)
 _job: tuple[jinja2.Environment, Path, list, Stage | None] | None = None
 
 
 def _rendered(env: jinja2.Environment, layouts: Path, pages: list, todo: list[int], jobs: int,
-              stage: Stage | None = None) -> Iterator[tuple[int, bytes | bool | tuple[str, int, str]]]:
+              stage: Stage | None = None, meanwhile: Callable[[], None] | None = None
+              ) -> Iterator[tuple[int, bytes | bool | tuple[str, int, str]]]:
     """(index, html bytes or the error) for each page to render: in worker processes when there are many,
-    which put each page in the stage themselves when it is open (then: whether it was written)."""
+    which put each page in the stage themselves when it is open (then: whether it was written). This
+    process does `meanwhile` once they have started (or first, when it renders the pages itself)."""
     if jobs < 2 or len(todo) < PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+        if meanwhile is not None:
+            meanwhile()
         for index in todo:
             yield index, _render_one(env, layouts, pages[index])
         return
@@ -290,8 +321,11 @@ def _rendered(env: jinja2.Environment, layouts: Path, pages: list, todo: list[in
         with multiprocessing.get_context("fork").Pool(jobs, start_worker) as pool:
             if _job[3] is not None:
                 _job[3].stop = pool.terminate  # no worker writes on once the build has let go of the stage
-            for results in pool.imap(_render_chunk, chunks):
-                yield from results
+            results = pool.imap(_render_chunk, chunks)  # (the workers start on them now)
+            if meanwhile is not None:
+                meanwhile()
+            for done in results:
+                yield from done
     finally:
         _job = None
 

@@ -22,40 +22,41 @@ def related(articles: tuple[Article, ...], limit: int = RELATED) -> dict[str, tu
     Candidates are the stories near it in time on each of its tags (WINDOW either side), so the work per
     article stays the same however large the archive grows.
     """
-    rank = {a.source: n for n, a in enumerate(articles)}  # articles come newest first
-    by_source = {a.source: a for a in articles}
-    by_tag: dict[str, list[Article]] = {}
-    by_section: dict[str, list[Article]] = {}
-    place: dict[tuple[str, str], int] = {}
-    for article in articles:
+    count = len(articles)  # articles come newest first: a story is known by its place, its rank
+    by_tag: dict[str, list[int]] = {}
+    by_section: dict[str, list[int]] = {}
+    place: dict[tuple[str, int], int] = {}
+    for rank, article in enumerate(articles):
         for tag in article.tags:
-            place[tag, article.source] = len(by_tag.setdefault(tag, []))
-            by_tag[tag].append(article)
-        by_section.setdefault(article.section, []).append(article)
+            ranks = by_tag.setdefault(tag, [])
+            place[tag, rank] = len(ranks)
+            ranks.append(rank)
+        by_section.setdefault(article.section, []).append(rank)
     found = {}
-    for article in articles:
-        shared = Counter(other.source for tag in article.tags
-                         for other in _around(by_tag[tag], place[tag, article.source]))
-        shared.pop(article.source, None)
-        chosen = heapq.nsmallest(limit, shared, key=lambda s: (-shared[s], rank[s]))
-        chosen += [a.source for a in _others(by_section[article.section], article, chosen, limit)]
-        chosen += [a.source for a in _others(articles, article, chosen, limit)]
-        found[article.source] = tuple(by_source[s] for s in chosen)
+    for rank, article in enumerate(articles):
+        shared = Counter()
+        for tag in article.tags:
+            ranks, at = by_tag[tag], place[tag, rank]
+            shared.update(ranks[max(0, at - WINDOW):at + WINDOW + 1])
+        shared.pop(rank, None)
+        # most shared tags first, then the newest: one number per candidate sorts the same as (-tags, rank)
+        chosen = [key % count for key in heapq.nsmallest(limit, [r - n * count for r, n in shared.items()])]
+        if len(chosen) < limit:
+            chosen += _others(by_section[article.section], rank, chosen, limit)
+        if len(chosen) < limit:
+            chosen += _others(range(count), rank, chosen, limit)
+        found[article.source] = tuple(articles[r] for r in chosen)
     return found
 
 
-def _around(items: list[Article], at: int) -> list[Article]:
-    return items[max(0, at - WINDOW):at + WINDOW + 1]
-
-
-def _others(candidates: Iterable[Article], article: Article, chosen: list[str], limit: int) -> list[Article]:
-    """The first candidates that are not the article and not chosen yet, to fill up to limit."""
+def _others(candidates: Iterable[int], rank: int, chosen: list[int], limit: int) -> list[int]:
+    """The first candidates (by rank) that are not the article and not chosen yet, to fill up to limit."""
     wanted = limit - len(chosen)
-    picked: list[Article] = []
+    picked: list[int] = []
     for other in candidates:
         if wanted <= len(picked):
             break
-        if other.source != article.source and other.source not in chosen:
+        if other != rank and other not in chosen:
             picked.append(other)
     return picked
 

@@ -50,3 +50,25 @@ def test_article_figure_uses_the_real_size(make_site, cli):
     html = (root / "site/2024/03/tall-picture/index.html").read_text()
     assert 'alt="A lighthouse" width="600" height="900"' in html
     assert '<img alt="Map" decoding="async" loading="lazy" src="/images/tall.png">' in html
+
+
+def test_a_picture_must_lie_in_the_content_folder_however_its_path_gets_there(make_site, cli):
+    from .conftest import article
+
+    root = make_site({"content/images/real.png": png(640, 480), "secret.png": png(10, 10),
+                      "content/articles/news/climbs.md": article("Climbs", image="{src: /images/../../secret.png, "
+                                                                                "alt: A key}"),
+                      "content/articles/news/linked.md": article("Linked", image="{src: /images/leak.png, alt: A key}"),
+                      "content/articles/news/alias.md": article("Alias", image="{src: /images/alias.png, alt: A dog}")})
+    (root / "content/images/leak.png").symlink_to(root / "secret.png")  # a link out of content/
+    (root / "content/images/alias.png").symlink_to(root / "content/images/real.png")  # a link within it
+    run = cli("build", "--config", root / "pyproject.toml")
+    assert run.code == 1
+    refused = sorted(line.split(":", 1)[0] for line in run.err.splitlines() if "not found in the content" in line)
+    assert refused == ["content/articles/news/climbs.md", "content/articles/news/linked.md"]
+    assert "alias.md" not in run.err
+    (root / "content/articles/news/climbs.md").unlink()
+    (root / "content/articles/news/linked.md").unlink()
+    assert cli("build", "--config", root / "pyproject.toml").code == 0
+    html = (root / "site/2024/03/alias/index.html").read_text()
+    assert 'alt="A dog" width="640" height="480"' in html

@@ -272,9 +272,11 @@ def test_a_changed_picture_updates_the_size_in_the_page(make_site):
     assert 'width="800" height="200"' in (root / "site/2024/05/alpha/index.html").read_text()
 
 
-def test_parallel_build_equals_a_single_process_build(tmp_path):
+def test_parallel_build_equals_a_single_process_build(tmp_path, monkeypatch):
     import importlib.util
     import shutil
+
+    from broadsheet import render
 
     from .conftest import PROJECT
 
@@ -295,6 +297,21 @@ def test_parallel_build_equals_a_single_process_build(tmp_path):
     page.write_bytes(page.read_bytes() + b"<!-- changed on disk -->")
     again = build(Options(config=config, out=tmp_path / "two", fresh=True, jobs=2, now=NOW))
     assert again.files == 1 and snapshot(tmp_path / "one") == snapshot(tmp_path / "two")
+    # A fresh build signs its pages while the workers render them: every page is signed as in one process,
+    # and the signatures serve the next build (one edited body: only the pages that show it are rendered).
+    signed = [dict(sqlite3.connect(tmp_path / f".{name}.cache").execute("SELECT path, signature FROM outputs"))
+              for name in ("one", "two")]
+    assert signed[0] == signed[1]
+    assert all(signed[1].get(str(page.relative_to(tmp_path / "two"))) for page in (tmp_path / "two").rglob("*.html"))
+    edited = sorted((tmp_path / "site-src/content/articles").rglob("*.md"))[7]
+    edited.write_text(edited.read_text() + "\nOne more sentence.\n")
+    rendered = []
+    real = render._render_one
+    monkeypatch.setattr(render, "_render_one", lambda *args: rendered.append(args[2][1]) or real(*args))
+    build(Options(config=config, out=tmp_path / "one", jobs=1, now=NOW))
+    pages = [url for url in rendered if not url.endswith(".xml")]  # (and the feeds, which carry bodies)
+    assert len(pages) == 1 and len(rendered) <= 8, rendered
+    assert "One more sentence." in (tmp_path / "one" / pages[0].strip("/") / "index.html").read_text()
 
 
 def test_search_index_is_reused_until_an_article_changes_and_rebuilt_when_a_file_is_missing(make_site):
