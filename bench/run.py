@@ -8,7 +8,8 @@ process's): a cold build (no cache, empty output), a warm rebuild with no change
 editing one article's body, one article's title, one layout and the CSS; the warm, body, title and CSS
 rebuilds again in one long-lived process, as the preview server (and `watch`) makes them, told which file
 changed as their watcher tells them; and the floor (frontmatter + markdown + one template) in 1 and 2
-processes. Every figure is also a ratio to the 2-process floor.
+processes. Every figure is also a ratio to the 2-process floor, which runs right before each cold build
+(the two take turns, so a busy moment on a shared machine weighs on both alike).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -98,27 +100,27 @@ def size_run(articles: int, repeat: int, work: Path, floor_jobs: tuple[int, ...]
     subprocess.run([sys.executable, str(HERE / "corpus.py"), str(site), str(articles)], check=True)
     shutil.copytree(PROJECT / "layouts", site / "layouts")
     figures: dict[str, list[dict]] = {name: [] for name in SCENARIOS}
+    floors: dict[int, list[float]] = {jobs: [] for jobs in floor_jobs}
     for round_ in range(repeat):
+        # The 2-process floor and the cold build take turns, each into a folder just emptied, once the
+        # last build's old files are gone: the ratio compares runs made under the same conditions.
+        settle(site)
+        floors[2].append(floor(site, work, 2))
         shutil.rmtree(site / "site", ignore_errors=True)
         figures["cold"].append(build_once(site, fresh=True))
         figures["warm"].append(build_once(site, fresh=False))
         for scenario in SCENARIOS[2:]:
             edit(site, scenario, round_)
             figures[scenario].append(build_once(site, fresh=False))
+    settle(site)
     output, rss = measure([sys.executable, "-c", RESIDENT, str(site), str(max(repeat, 3)), str(HERE)])
     resident = {name: statistics.median(times) for name, times in json.loads(output).items()}
     resident["rss_mib"] = rss
-    floors = {}
     for jobs in floor_jobs:
-        runs = []
-        for _ in range(repeat):
-            out = work / f"floor-{articles}-{jobs}"
-            shutil.rmtree(out, ignore_errors=True)
-            output, _ = measure([sys.executable, str(HERE / "floor.py"), str(site / "content"), str(out),
-                                 "--jobs", str(jobs)])
-            runs.append(float(output))
-        floors[f"floor_{jobs}"] = statistics.median(runs)
-    result = {"articles": articles, **floors, "resident": resident}
+        while len(floors[jobs]) < repeat:
+            floors[jobs].append(floor(site, work, jobs))
+    result = {"articles": articles, **{f"floor_{jobs}": statistics.median(runs) for jobs, runs in floors.items()},
+              "resident": resident}
     for name, runs in figures.items():
         result[name] = {
             "seconds": statistics.median(r["seconds"] for r in runs),
@@ -129,6 +131,21 @@ def size_run(articles: int, repeat: int, work: Path, floor_jobs: tuple[int, ...]
     search = site / "site/search"
     result["search_index_bytes"] = sum(p.stat().st_size for p in search.glob("*.json"))
     return result
+
+
+def floor(site: Path, work: Path, jobs: int) -> float:
+    """Seconds for the floor loop over the corpus in `jobs` processes, into an emptied folder."""
+    out = work / f"floor-{site.name}-{jobs}"
+    shutil.rmtree(out, ignore_errors=True)
+    output, _ = measure([sys.executable, str(HERE / "floor.py"), str(site / "content"), str(out), "--jobs", str(jobs)])
+    return float(output)
+
+
+def settle(site: Path, longest: float = 120.0) -> None:
+    """Wait until the previous builds' old output folders, deleted in the background, are gone."""
+    deadline = time.monotonic() + longest
+    while any(site.glob(".site.old-*")) and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def table(results: list[dict]) -> str:
