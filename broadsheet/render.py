@@ -170,7 +170,8 @@ def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Pr
     needs to re-render only the pages an edit touches goes into it (see `rerender`). With a `stage` that is
     open when rendering starts (a full build's, see write.Stage), the worker processes put the pages there
     themselves, and only which were written comes back. `meanwhile` is other work for this process, done
-    while the workers render (called once, when the rendering has started; not when nothing is rendered).
+    while the workers render (called once, as rendering starts; not at all when every page is as it was, so
+    the caller does it then).
     """
     signer = Signer(site, layouts, env)
     pages = list(_pages(site))
