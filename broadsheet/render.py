@@ -248,10 +248,7 @@ def _signed(signer: Signer, env: jinja2.Environment, layouts: Path, pages: list,
     todo = []
     if before:
         for index in indexes:
-            template, _, _, context = pages[index]
-            signature = signer.page(template, context)
-            if signature and after is not None:
-                after[paths[index]] = signature
+            signature = _sign(signer, pages, paths, index, after)
             if signature and before.get(paths[index]) == signature:
                 yield Output(paths[index], None)
             else:
@@ -259,7 +256,7 @@ def _signed(signer: Signer, env: jinja2.Environment, layouts: Path, pages: list,
     else:
         todo = list(indexes)
         if after is not None:
-            meanwhile = _then(_signing(signer, pages, paths, todo, after), meanwhile)
+            meanwhile = _then(lambda: [_sign(signer, pages, paths, index, after) for index in todo], meanwhile)
     seen: dict[tuple[str, int, str], int] = {}
     results = _rendered(env, layouts, pages, todo, jobs, stage, meanwhile)
     while True:
@@ -278,19 +275,16 @@ def _signed(signer: Signer, env: jinja2.Environment, layouts: Path, pages: list,
             _report(result, layouts, source, seen, problems)
 
 
-def _signing(signer: Signer, pages: list, paths: list[str], indexes: list[int],
-             after: dict[str, str]) -> Callable[[], None]:
-    """The work of signing these pages into `after`."""
-    def sign() -> None:
-        for index in indexes:
-            template, _, _, context = pages[index]
-            signature = signer.page(template, context)
-            if signature:
-                after[paths[index]] = signature
-    return sign
+def _sign(signer: Signer, pages: list, paths: list[str], index: int, after: dict[str, str] | None) -> str:
+    """The signature of the page at index, noted in `after`."""
+    template, _, _, context = pages[index]
+    signature = signer.page(template, context)
+    if signature and after is not None:
+        after[paths[index]] = signature
+    return signature
 
 
-def _then(first: Callable[[], None], then: Callable[[], None] | None) -> Callable[[], None]:
+def _then(first: Callable[[], Any], then: Callable[[], None] | None) -> Callable[[], None]:
     def both() -> None:
         first()
         if then is not None:
