@@ -142,7 +142,7 @@ def _picture(read: meta.Reader, node, src: str, content_dir: Path, what: str) ->
     if not is_local(src):
         return src
     target = _real(content_dir / src.lstrip("/"))
-    if not target.is_relative_to(_real(content_dir)) or not target.is_file():
+    if not target.is_relative_to(_folder(str(content_dir))) or not target.is_file():
         read.report(node, f"{what} '{src}' not found in the content folder",
                     "paths are relative to the content folder, e.g. /images/photo.jpg")
         return None
@@ -155,16 +155,21 @@ def _real(path: Path) -> Path:
     folder, name = os.path.split(path)
     if name in ("", ".", ".."):
         return path.resolve()
-    real = _FOLDERS.get(folder)
-    if real is None:
-        real = _FOLDERS[folder] = os.path.realpath(folder)
-    joined = os.path.join(real, name)
+    joined = os.path.join(_folder(folder), name)
     try:
         if stat.S_ISLNK(os.lstat(joined).st_mode):
             return Path(os.path.realpath(joined))
     except OSError:
         pass  # not there: as resolve() gives it
     return Path(joined)
+
+
+def _folder(folder: str) -> str:
+    """os.path.realpath(folder), once per build."""
+    real = _FOLDERS.get(folder)
+    if real is None:
+        real = _FOLDERS[folder] = os.path.realpath(folder)
+    return real
 
 
 _FOLDERS: dict[str, str] = {}

@@ -216,11 +216,11 @@ def _finish(options: Options, config: Config, layouts: Path, out: Path, cache: C
     held: dict[str, Any] | None = {} if options.keep else None
     staging = Stage()  # (a full build's stage: render's workers put the pages in it)
     searching = _Aside(lambda: list(search.index(site, before, after, cache)))  # while the workers render
+    known = {path for path in stored if not path.endswith("/")} if stored else None
     writing = perf_counter()
     with cache.held_back():  # (no write to the cache file while the workers read bodies from it)
         pages = render(site, env, layouts, problems, before, after, timings, options.jobs, held, staging,
                        searching.run)
-        known = {path for path in stored if not path.endswith("/")} if stored else None
         files = write(_counted(itertools.chain(pages, searching.results()), total, progress, after,
                                options.superseded), site.assets, out, problems, incremental=not options.fresh,
                       on_apply=cache.forget_signatures, known=known, stage_for=staging)
