@@ -11,7 +11,7 @@ import hashlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .cache import Cache
+    from .incremental.cache import Cache
 
 
 class Bodies:

@@ -272,7 +272,7 @@ def run_deploy(args: argparse.Namespace) -> int:
 def run_watch(args: argparse.Namespace) -> int:
     """`broadsheet watch`: build into the output folder, then again after each burst of saves, keeping the
     site in memory so an edit costs what it touched; one line per build, problems said once."""
-    from .watch import follow, watcher
+    from .live.watch import follow, watcher
 
     config = load_config(args.config, {"base_url": args.base_url})
     _say_trust(config)
@@ -316,8 +316,8 @@ def run_watch(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     """`broadsheet serve`: build into .preview/site (or --out), then serve and rebuild on every save."""
-    from .serve import Preview, describe_error
-    from .watch import watcher
+    from .live.serve import Preview, describe_error
+    from .live.watch import watcher
 
     config = load_config(args.config, {"base_url": args.base_url})
     _say_trust(config)

@@ -20,13 +20,13 @@ from typing import Any
 from markdown import Markdown
 
 from . import bodies, meta
-from .cache import RECENT_NS, Cache, file_state, source_key
 from .config import Config
 from .documents import forget_folders, make_record
 from .errors import Problem, display_path, has_errors
+from .incremental.cache import RECENT_NS, Cache, file_state, source_key
+from .live.watch import ignored
 from .markup import PARALLEL_THRESHOLD, is_local, make_markdown, render_safely
 from .records import Article, Asset, Content, PageView, with_face
-from .watch import ignored
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 _VIEW_COLUMNS = ({"path", "page", "page path", "page path and screen class", "url", "pagepath"},

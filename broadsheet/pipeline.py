@@ -13,16 +13,17 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from . import ledger, search
-from .cache import Cache, forget
+from . import search
 from .config import Config, load_config
 from .content import load, scan
 from .errors import BuildError, Problem, display_path, fail_if_errors
+from .incremental import ledger
+from .incremental.cache import Cache, forget
+from .incremental.signatures import keep_facts, recall_facts
+from .live.resident import KEPT, MOST_RESIDENT, Resident, edited, same_sources
 from .model import Site, make_site
 from .records import Content
 from .render import Output, layout_names, make_environment, render, render_first
-from .resident import KEPT, MOST_RESIDENT, Resident, edited, same_sources
-from .signatures import keep_facts, recall_facts
 from .write import Stage, check_output_folder, locked, write
 
 Progress = Callable[[int, int], None]

@@ -19,8 +19,8 @@ import jinja2
 
 from .content import start_worker
 from .errors import BuildError, Problem, display_path
+from .incremental.signatures import Signer, layout_facts
 from .model import FIXED_PAGES, Site, output_path
-from .signatures import Signer, layout_facts
 
 if TYPE_CHECKING:
     from .write import Stage

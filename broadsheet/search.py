@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import __version__, bodies
-from .cache import Cache
+from .incremental.cache import Cache
 from .model import Site
 from .records import Article
 from .render import Output, format_date

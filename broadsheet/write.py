@@ -17,8 +17,8 @@ try:
 except ImportError:  # Windows: builds are not locked against each other
     fcntl = None  # type: ignore[assignment]
 
-from .cache import file_state
 from .errors import BuildError, Problem, UsageError, display_path, fail_if_errors
+from .incremental.cache import file_state
 from .records import Asset
 from .render import Output
 

@@ -185,10 +185,10 @@ def test_config_layout_and_version_changes_never_serve_stale_output(make_site, m
     build(Options(config=config, now=NOW))
     assert 'data-layout="2"' in page.read_text()
     import broadsheet
-    import broadsheet.cache
-    import broadsheet.signatures
-    monkeypatch.setattr(broadsheet.cache, "__version__", "9.9.9")
-    monkeypatch.setattr(broadsheet.signatures, "__version__", "9.9.9")
+    import broadsheet.incremental.cache
+    import broadsheet.incremental.signatures
+    monkeypatch.setattr(broadsheet.incremental.cache, "__version__", "9.9.9")
+    monkeypatch.setattr(broadsheet.incremental.signatures, "__version__", "9.9.9")
     page.write_text("stale")  # a page that a new version would not trust from the old build
     build(Options(config=config, now=NOW))
     assert page.read_text() != "stale" and broadsheet.__version__ != "9.9.9"
@@ -215,9 +215,9 @@ OTHER_VALUES = {"title": "Another Gazette", "base_url": "https://news.example.ne
 def test_settings_that_sources_are_not_read_with_leave_every_record_as_it_was(make_site):
     from dataclasses import fields, replace
 
-    from broadsheet.cache import READING
     from broadsheet.config import load_config
     from broadsheet.content import load
+    from broadsheet.incremental.cache import READING
 
     from .test_images import png
     root = make_site({
@@ -579,8 +579,8 @@ def test_a_rebuild_drops_the_cache_entries_it_no_longer_uses(make_site):
 
 def test_what_is_put_while_held_back_stays_off_the_cache_file_until_then(tmp_path):
     # (while the render workers read bodies from the file, the build's process writes nothing into it)
-    from broadsheet.cache import Cache
     from broadsheet.config import load_config
+    from broadsheet.incremental.cache import Cache
 
     (tmp_path / "pyproject.toml").write_text('[tool.broadsheet]\ntitle = "T"\nbase_url = "https://example.org/"\n')
     cache = Cache(tmp_path / ".site.cache", load_config(tmp_path / "pyproject.toml"))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from broadsheet.serve import Preview
+from broadsheet.live.serve import Preview
 
 from .conftest import PROJECT
 
@@ -380,7 +380,7 @@ def test_a_layout_save_reaches_every_open_tab(browser, server):
 
 
 def test_a_failure_while_watching_is_said_and_watching_goes_on(tmp_path, monkeypatch, capsys):
-    from broadsheet import watch
+    from broadsheet.live import watch
 
     class Flaky:
         settle = 0.01

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jinja2
 import pytest
 
-from broadsheet.signatures import ANY, NONE, OWN, _shows_bodies
+from broadsheet.incremental.signatures import ANY, NONE, OWN, _shows_bodies
 
 from .conftest import PROJECT
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from broadsheet.watch import Inotify, Poller
+from broadsheet.live.watch import Inotify, Poller
 
 KINDS = [Poller] + ([Inotify] if sys.platform.startswith("linux") else [])
 
@@ -115,7 +115,7 @@ def test_a_rebuild_that_gives_way_to_a_newer_save_hands_its_changes_to_the_next(
     import threading
     import time
 
-    from broadsheet.watch import follow
+    from broadsheet.live.watch import follow
     sources = [project / "pyproject.toml", project / "content", project / "layouts"]
     watcher = Inotify(sources)
     seen: list[set[str]] = []

@@ -20,8 +20,8 @@ from typing import Any
 import jinja2
 import jinja2.bccache
 
-from . import __version__
-from .config import Config
+from .. import __version__
+from ..config import Config
 
 FORMAT = 4  # raise whenever what is stored changes shape, so an older cache is never trusted
 RECENT_NS = 3_000_000_000  # a file changed this lately is known by its bytes (coarse clocks tick every 1-2 s)

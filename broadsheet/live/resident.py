@@ -12,19 +12,19 @@ from pathlib import Path
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-from . import bodies, search
-from .cache import Cache
-from .config import Config
-from .content import reload
-from .errors import Problem
-from .ledger import Inputs, resaved
-from .model import Site, newest_first, output_path
-from .records import Article, Asset, Content, renew
-from .render import rerender
-from .write import MARKER, write
+from .. import bodies, search
+from ..config import Config
+from ..content import reload
+from ..errors import Problem
+from ..incremental.cache import Cache
+from ..incremental.ledger import Inputs, resaved
+from ..model import Site, newest_first, output_path
+from ..records import Article, Asset, Content, renew
+from ..render import rerender
+from ..write import MARKER, write
 
 if TYPE_CHECKING:
-    from .pipeline import Options, Summary
+    from ..pipeline import Options, Summary
 
 
 @dataclass

@@ -10,9 +10,9 @@ from typing import Any
 import jinja2
 from jinja2 import nodes
 
-from . import __version__
+from .. import __version__
+from ..model import Site
 from .cache import Cache
-from .model import Site
 
 
 def site_signature(site: Site, layouts: Path) -> str:

@@ -28,7 +28,7 @@ from livereload.handlers import ForceReloadHandler, LiveReloadHandler, LiveReloa
 from tornado.ioloop import IOLoop
 from tornado.web import HTTPError
 
-from .errors import BuildError, UsageError
+from ..errors import BuildError, UsageError
 from .watch import Inotify, Poller, follow
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")

@@ -17,15 +17,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..config import Config
+from ..live.watch import OVERFLOW, ignored
+from ..model import BREAKING
+from ..records import Content
+from ..write import MARKER
 from .cache import RECENT_NS, Cache
-from .config import Config
-from .model import BREAKING
-from .records import Content
-from .watch import OVERFLOW, ignored
-from .write import MARKER
 
 if TYPE_CHECKING:
-    from .pipeline import Options
+    from ..pipeline import Options
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The long-lived preview and `watch`: noticing saves, keeping the last build in memory, serving it."""
