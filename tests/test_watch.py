@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -19,6 +22,20 @@ def collect(watcher, seconds: float = 0.3) -> set[str]:
     for _ in range(3):
         found |= watcher.changes(seconds / 3)
     return found
+
+
+def save(path: Path, text: str) -> None:
+    """Save as an editor does: a hidden temp file renamed over the file, so no build reads it half-written."""
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(text)
+    os.replace(temp, path)
+
+
+def read_lines(stream: IO[str], into: list[str]) -> threading.Thread:
+    """A thread that appends each line of the stream to `into` as it comes, until the stream ends."""
+    thread = threading.Thread(target=lambda: into.extend(stream), daemon=True)
+    thread.start()
+    return thread
 
 
 @pytest.fixture
@@ -66,8 +83,6 @@ def test_saves_renames_new_folders_and_deletions_are_reported(kind, project):
 def test_the_watch_command_rebuilds_on_each_save_says_a_problem_once_and_stops_cleanly(make_site):
     import signal
     import subprocess
-    import threading
-    import time
 
     from .conftest import PROJECT, article
 
@@ -76,45 +91,56 @@ def test_the_watch_command_rebuilds_on_each_save_says_a_problem_once_and_stops_c
                                 str(root / "pyproject.toml")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
     lines: list[str] = []
-    threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
+    errors: list[str] = []
+    readers = [read_lines(process.stdout, lines), read_lines(process.stderr, errors)]
     page = root / "site/2024/05/alpha/index.html"
     story = root / "content/articles/news/a.md"
 
-    def wait_for(check, what: str) -> None:
-        for _ in range(200):
-            if check():
-                return
-            time.sleep(0.05)
-        process.kill()
-        raise AssertionError(f"never saw {what}: {lines}")
+    def built() -> int:
+        return sum(line.startswith("Built ") for line in lines)
 
+    def said(text: str) -> int:
+        return sum(text in line for line in errors)
+
+    def wait_for(check, what: str) -> None:
+        deadline = time.monotonic() + 30
+        while not check():
+            if time.monotonic() > deadline:
+                process.kill()
+                raise AssertionError(f"never saw {what}: {lines} {errors}")
+            time.sleep(0.05)
+
+    # A rebuild writes the pages, then keeps what it learnt, then says so: each step waits for the line it
+    # is about, since a Ctrl-C that comes before the line stops the rebuild before it is said.
     try:
         wait_for(lambda: any(line.startswith("Watching") for line in lines), "the watch start")
-        story.write_text(story.read_text() + "\nA later paragraph.\n")
-        wait_for(lambda: page.is_file() and "A later paragraph." in page.read_text(), "the edit on the page")
+        save(story, story.read_text() + "\nA later paragraph.\n")
+        wait_for(lambda: built() >= 2 and "A later paragraph." in page.read_text(), "the edit on the page")
         good = story.read_text()
-        story.write_text("---\ntitle: [unclosed\n---\nBody.\n")
-        time.sleep(1.0)
-        story.write_text("---\ntitle: [still unclosed\n---\nBody.\n")
-        time.sleep(1.0)
+        save(story, "---\ntitle: [unclosed\n---\nBody.\n")
+        wait_for(lambda: said("Build failed") >= 1, "the problem said")
+        save(story, "---\ntitle: [still unclosed\n---\nBody.\n")
+        time.sleep(1.0)  # a pause, not a wait: the same problem again is said by no line (else this save and
+        # the fix may come as one burst, and the test passes without a second failed build)
         assert "A later paragraph." in page.read_text()  # the broken saves changed nothing
-        story.write_text(good.replace("A later paragraph.", "A fixed paragraph."))
-        wait_for(lambda: "A fixed paragraph." in page.read_text(), "the fix on the page")
+        save(story, good.replace("A later paragraph.", "A fixed paragraph."))
+        wait_for(lambda: said("Fixed: the site builds again.") and built() >= 3
+                 and "A fixed paragraph." in page.read_text(), "the fix on the page")
     finally:
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=20)
-    assert process.returncode == 0
+        process.wait(timeout=20)
+        for reader in readers:
+            reader.join(timeout=20)
+    err = "".join(errors)
+    assert process.returncode == 0 and lines[-1] == "Stopped.\n"
     assert "Traceback" not in err
     assert err.count("Build failed") == 1 and "content/articles/news/a.md:3:1: error: front matter" in err
-    assert err.count("a.md:3:1") == 1 and "Fixed: the site builds again." in err  # said once, then fixed
-    assert sum(line.startswith("Built ") for line in lines) >= 3  # the first build, the edit, the fix
+    assert err.count("a.md:3:1") == 1 and err.count("Fixed: the site builds again.") == 1  # said once, then fixed
+    assert built() == 3  # the first build, the edit, the fix
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
 def test_a_rebuild_that_gives_way_to_a_newer_save_hands_its_changes_to_the_next(project):
-    import threading
-    import time
-
     from broadsheet.live.watch import follow
     sources = [project / "pyproject.toml", project / "content", project / "layouts"]
     watcher = Inotify(sources)
@@ -137,6 +163,6 @@ def test_a_rebuild_that_gives_way_to_a_newer_save_hands_its_changes_to_the_next(
     thread = threading.Thread(target=follow, args=(sources, on_change, stopping, watcher), daemon=True)
     thread.start()
     time.sleep(0.3)
-    (project / "content/articles/news/a.md").write_text("one, and more")
+    save(project / "content/articles/news/a.md", "one, and more")  # one event: no part of it comes late
     thread.join(timeout=10)
     assert seen == [{"a.md"}, {"a.md", "b.md"}]
