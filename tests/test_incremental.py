@@ -576,24 +576,3 @@ def test_a_rebuild_drops_the_cache_entries_it_no_longer_uses(make_site):
     edit("content/articles/sport/b.md", "Some words.", "More words.")
     assert not entries() & other
 
-
-def test_what_is_put_while_held_back_stays_off_the_cache_file_until_then(tmp_path):
-    # (while the render workers read bodies from the file, the build's process writes nothing into it)
-    from broadsheet.config import load_config
-    from broadsheet.incremental.cache import Cache
-
-    (tmp_path / "pyproject.toml").write_text('[tool.broadsheet]\ntitle = "T"\nbase_url = "https://example.org/"\n')
-    cache = Cache(tmp_path / ".site.cache", load_config(tmp_path / "pyproject.toml"))
-
-    def stored() -> int:
-        with contextlib.closing(sqlite3.connect(tmp_path / ".site.cache")) as db:
-            return db.execute("SELECT count(*) FROM entries").fetchone()[0]
-
-    with cache.held_back():
-        for n in range(600):  # more than a batch: unheld, these would have gone to the file on the way
-            cache.put(f"k{n}", n)
-        cache.db.commit()
-        assert stored() == 0 and cache.get_many(["k0", "k599"]) == {"k0": 0, "k599": 599}
-    cache.commit()
-    assert stored() == 600
-    cache.close()
