@@ -12,13 +12,15 @@ import xml.etree.ElementTree as etree  # noqa: N813
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from types import MappingProxyType
 from urllib.parse import unquote, urljoin, urlsplit
 
 from .errors import Problem, display_path
 
-_URL_ATTRIBUTES = {"href": ("a", "area", "link"), "src": ("img", "script", "iframe", "source", "audio", "video",
-                                                          "track", "embed", "input"),
-                   "poster": ("video",), "data": ("object",), "action": ("form",)}
+_URL_ATTRIBUTES = MappingProxyType({
+    "href": ("a", "area", "link"), "src": ("img", "script", "iframe", "source", "audio", "video", "track", "embed",
+                                           "input"),
+    "poster": ("video",), "data": ("object",), "action": ("form",)})
 _SKIPPED_SCHEMES = ("mailto", "tel", "sms", "data", "javascript")
 
 

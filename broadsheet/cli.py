@@ -12,16 +12,20 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from time import monotonic
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .check import check as check_links
 from .config import Config, load_config
 from .errors import BuildError, Problem, UsageError, display_path
 from .importer import Request, run_import
-from .pipeline import Options, Summary, Superseded, build, folders
+from .pipeline import Options, Summary, build, folders
 from .plaintext import parse_date
 from .slugs import slugify
 from .write import MARKER
+
+if TYPE_CHECKING:
+    from .live.site import LiveSite
 
 COMMANDS = ("build", "import", "serve", "watch", "check", "deploy")
 
@@ -231,7 +235,7 @@ def run_deploy(args: argparse.Namespace) -> int:
 
     options = options_from(args)
     config = load_config(args.config, {"base_url": args.base_url})
-    out = folders(config, options)[2]
+    out = folders(config, options).out
     git = deploy.Git(config.root)
     deploy.prepare(git, out, args.remote, args.branch)
     if not args.no_build:
@@ -272,37 +276,27 @@ def run_deploy(args: argparse.Namespace) -> int:
 def run_watch(args: argparse.Namespace) -> int:
     """`broadsheet watch`: build into the output folder, then again after each burst of saves, keeping the
     site in memory so an edit costs what it touched; one line per build, problems said once."""
+    from .live.site import LiveSite, Superseded
     from .live.watch import follow, watcher
 
     config = load_config(args.config, {"base_url": args.base_url})
     _say_trust(config)
-    options = replace(options_from(args), keep=True)
-    content, layouts, _ = folders(config, options)
-    failed: list[Problem] = []  # the problems last said, each said once
+    live = LiveSite(options_from(args))
+    where = folders(config, live.options)
+    said = _WatchLines(args)
 
     def rebuild(changed: list[Path]) -> bool:
-        nonlocal failed
         try:
-            summary = build(replace(options, changed=frozenset(changed), superseded=changes.pending)
-                            if changed else options)
+            summary = live.rebuild(changed, superseded=changes.pending) if changed else live.rebuild()
         except Superseded:
             return False  # a newer save came: the next build takes these changes with it
         except BuildError as exc:
-            if exc.problems != failed:
-                _print_problems(exc.problems, args)
-                print("Build failed; the output folder was not changed. Watching for the fix…", file=sys.stderr,
-                      flush=True)
-            failed = exc.problems
+            said.failed(exc.problems)
             return True
-        _print_problems(summary.warnings, args)
-        if failed:
-            print("Fixed: the site builds again.", file=sys.stderr)
-        failed = []
-        if not args.quiet:
-            print(describe(summary), flush=True)
+        said.built(summary)
         return True
 
-    sources = [args.config, content, layouts]
+    sources = [args.config, where.content, where.layouts]
     changes = watcher(sources)  # before the first build: a save while it runs starts the next one
     rebuild([])
     print(f"Watching {', '.join(display_path(p) for p in sources)} (Ctrl-C to stop)", flush=True)
@@ -314,36 +308,46 @@ def run_watch(args: argparse.Namespace) -> int:
     return 0
 
 
+class _WatchLines:
+    """What `watch` says after each build: its problems (once, until they change), the fix, and a line."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.last: list[Problem] = []  # the problems last said
+
+    def failed(self, problems: list[Problem]) -> None:
+        if problems != self.last:
+            _print_problems(problems, self.args)
+            print("Build failed; the output folder was not changed. Watching for the fix…", file=sys.stderr,
+                  flush=True)
+        self.last = problems
+
+    def built(self, summary: Summary) -> None:
+        _print_problems(summary.warnings, self.args)
+        if self.last:
+            print("Fixed: the site builds again.", file=sys.stderr)
+        self.last = []
+        if not self.args.quiet:
+            print(describe(summary), flush=True)
+
+
 def run_serve(args: argparse.Namespace) -> int:
     """`broadsheet serve`: build into .preview/site (or --out), then serve and rebuild on every save."""
-    from .live.serve import Preview, describe_error
+    from .live.serve import Preview
+    from .live.site import LiveSite
     from .live.watch import watcher
 
     config = load_config(args.config, {"base_url": args.base_url})
     _say_trust(config)
-    options = replace(options_from(args), out=args.out or config.root / ".preview" / "site",
-                      keep=True)
-
-    def rebuild(changed: list[Path], first: frozenset[str] = frozenset(),
-                on_first: Callable[[dict[str, bytes]], None] | None = None) -> str | None:
-        try:
-            build(replace(options, changed=frozenset(changed), first=first, on_first=on_first,
-                          superseded=changes.pending) if changed else options)
-        except Superseded:
-            return None  # a newer save came: the next build takes these changes with it
-        except BuildError as exc:
-            return describe_error(exc)
-        except Exception as exc:  # noqa: BLE001 -- the preview must outlive any one bad save
-            return f"internal error while building: {type(exc).__name__}: {exc}"
-        return ""
-
-    content, layouts, out = folders(config, options)
-    changes = watcher([args.config, content, layouts])  # before the first build: saves while it runs count
+    live = LiveSite(replace(options_from(args), out=args.out or config.root / ".preview" / "site"))
+    where = folders(config, live.options)
+    sources = [args.config, where.content, where.layouts]
+    changes = watcher(sources)  # before the first build: saves while it runs count
+    rebuild = _preview_rebuild(live, changes.pending)
     first = rebuild([])
     if first:
         print(first, file=sys.stderr)
-    preview = Preview(out, config.base_path, rebuild, [args.config, content, layouts], args.host, args.port,
-                      changes)
+    preview = Preview(where.out, config.base_path, rebuild, sources, args.host, args.port, changes)
     preview.error = first
     address = f"http://{args.host}:{args.port}{config.base_path}"
     if args.host not in ("127.0.0.1", "localhost", "::1"):
@@ -358,6 +362,30 @@ def run_serve(args: argparse.Namespace) -> int:
         pass
     print("\nStopped.")
     return 0
+
+
+def _preview_rebuild(live: LiveSite, superseded: Callable[[], bool]) -> Callable[..., str | None]:
+    """The preview's rebuild (see serve.Rebuild): the error it ends with, "" when it built, None when it gave
+    way to a newer save (and wrote nothing)."""
+    from .live.serve import describe_error
+    from .live.site import OpenPages, Superseded
+
+    def rebuild(changed: list[Path], first: frozenset[str] = frozenset(),
+                on_first: Callable[[dict[str, bytes]], None] | None = None) -> str | None:
+        try:
+            if changed:  # (the first build, told of no change, runs to its end)
+                live.rebuild(changed, OpenPages(first, on_first) if on_first else None, superseded)
+            else:
+                live.rebuild()
+        except Superseded:
+            return None  # a newer save came: the next build takes these changes with it
+        except BuildError as exc:
+            return describe_error(exc)
+        except Exception as exc:  # noqa: BLE001 -- the preview must outlive any one bad save
+            return f"internal error while building: {type(exc).__name__}: {exc}"
+        return ""
+
+    return rebuild
 
 
 def describe(summary: Summary) -> str:

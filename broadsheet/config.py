@@ -1,19 +1,70 @@
-"""[tool.broadsheet] in pyproject.toml -> a frozen, validated Config."""
+"""[tool.broadsheet] in pyproject.toml -> a frozen, validated Config; what a build is asked for (Options) and
+the folders it reads and writes."""
 
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import BuildError, Problem, display_path
 
-PERMALINK_FIELDS = {"year", "month", "day", "slug", "section"}
+
+@dataclass(frozen=True)
+class Options:
+    """What to build and how; None means the default beside the configuration file."""
+
+    config: Path = Path("pyproject.toml")
+    content: Path | None = None
+    layouts: Path | None = None
+    out: Path | None = None
+    base_url: str | None = None
+    drafts: bool = False
+    future: bool = False
+    now: datetime | None = None
+    fresh: bool = False
+    jobs: int = os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class Folders:
+    """Where a build reads (content/, layouts/) and writes (the output folder)."""
+
+    content: Path
+    layouts: Path
+    out: Path
+
+    @property
+    def static(self) -> Path:
+        """layouts/static/: the theme's files, copied to the site as they are."""
+        return self.layouts / "static"
+
+    @property
+    def cache(self) -> Path:
+        """The build cache, beside the output folder."""
+        return self.out.parent / f".{self.out.name}.cache"
+
+
+def folders(config: Config, options: Options) -> Folders:
+    """The content, layouts and output folders: flags first, else beside the configuration."""
+    content = options.content or config.root / "content"
+    layouts = options.layouts or config.root / "layouts"
+    for folder, flag in ((content, "--content"), (layouts, "--layouts")):
+        if not folder.is_dir():
+            raise BuildError([Problem(display_path(folder, config.root), message="folder not found",
+                                      hint=f"create it or pass {flag} DIR")])
+    return Folders(content, layouts, options.out or config.root / "site")
+
+
+PERMALINK_FIELDS = frozenset({"year", "month", "day", "slug", "section"})
 RAW_HTML_MODES = ("sanitize", "escape", "allow")
 
 
@@ -56,9 +107,10 @@ class Config:
         return ZoneInfo(self.timezone)
 
 
-_SETTINGS = {f.name: f for f in fields(Config) if f.name not in ("root", "file")}
-_TYPES: dict[str, type] = {"per_page": int, "home_per_section": int, "sections": dict, "import_day_first": bool,
-                           "import_furniture": list, "markdown_timeout": float, "embed_hosts": list}
+_SETTINGS = MappingProxyType({f.name: f for f in fields(Config) if f.name not in ("root", "file")})
+_TYPES: MappingProxyType[str, type] = MappingProxyType({
+    "per_page": int, "home_per_section": int, "sections": dict, "import_day_first": bool, "import_furniture": list,
+    "markdown_timeout": float, "embed_hosts": list})
 
 
 def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:

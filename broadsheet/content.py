@@ -4,27 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import ctypes
-import multiprocessing
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from time import perf_counter
 from typing import Any
 
-from markdown import Markdown
-
-from . import bodies, meta
-from .config import Config
+from . import bodies, meta, workers
+from .config import Config, Folders
 from .documents import forget_folders, make_record
 from .errors import Problem, display_path, has_errors
-from .incremental.cache import RECENT_NS, Cache, file_state, source_key
-from .live.watch import ignored
+from .files import RECENT_NS, copy_state, ignored, is_recent
+from .files import state as state_of
+from .incremental.cache import Cache, source_key
 from .markup import PARALLEL_THRESHOLD, is_local, make_markdown, render_safely
 from .records import Article, Asset, Content, PageView, with_face
 
@@ -34,24 +30,40 @@ _VIEW_COLUMNS = ({"path", "page", "page path", "page path and screen class", "ur
 _DATA_FOLDERS = ("data",)
 
 
-def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Problem],
-         cache: Cache | None = None, jobs: int = 1, timings: dict[str, float] | None = None,
-         scanned: list[tuple[str, os.stat_result | None]] | None = None) -> Content:
-    """Read every file under content_dir (from the cache when its bytes are unchanged); report problems.
-    `scanned` is content_dir's `scan` when the caller made it already."""
+@dataclass(frozen=True)
+class Sources:
+    """The files a build reads: (path, state) of every file under content/, sorted (see scan), with the
+    folders they were found in."""
+
+    folders: Folders
+    files: list[tuple[str, os.stat_result | None]]
+
+
+def survey(config: Config, folders: Folders, problems: list[Problem]) -> Sources:
+    """Every file under content/ (see scan)."""
+    return Sources(folders, scan(str(folders.content), config.root, problems))
+
+
+def load(config: Config, sources: Sources, problems: list[Problem], cache: Cache | None = None, jobs: int = 1,
+         timings: dict[str, float] | None = None) -> Content:
+    """Read every file of `sources` (from the cache when its bytes are unchanged), and the files of
+    layouts/static/; report problems."""
     records: dict[str, list] = {"articles": [], "pages": [], "authors": []}
     assets = []
-    sources = []
+    content_dir, static_dir = sources.folders.content, sources.folders.static
+    found_sources = []
     prefix = len(str(content_dir)) + 1
-    for path, stat in scan(str(content_dir), config.root, problems) if scanned is None else scanned:
+    for path, stat in sources.files:
         rel = path[prefix:].replace(os.sep, "/")
         kind = rel.split("/", 1)[0] if "/" in rel else ""
         if rel.endswith(".md") and kind in records:
-            sources.append((path, rel, kind, *_identify(path, rel, cache, stat)))
+            found_sources.append((path, rel, kind, *_identify(path, rel, cache, stat)))
         elif kind not in _DATA_FOLDERS:
             assets.append(Asset(Path(path), rel))
     bodies.use(bodies.Bodies(cache))
-    for kind, record, found in _records(config, content_dir, sources, cache, jobs, timings):
+    read = 0
+    for kind, record, found, fresh in _records(config, content_dir, found_sources, cache, jobs, timings):
+        read += fresh
         problems.extend(found)
         if record is not None:
             records[kind].append(record)
@@ -62,7 +74,7 @@ def load(config: Config, content_dir: Path, static_dir: Path, problems: list[Pro
     views = content_dir / "data" / "pageviews.csv"
     pageviews = _pageviews(views, display_path(views, config.root), problems) if views.is_file() else None
     ordered = {kind: tuple(sorted(found, key=lambda r: r.source)) for kind, found in records.items()}
-    return Content(ordered["articles"], ordered["pages"], ordered["authors"], tuple(assets), pageviews)
+    return Content(ordered["articles"], ordered["pages"], ordered["authors"], tuple(assets), pageviews, read=read)
 
 
 def reload(config: Config, content_dir: Path, paths: list[tuple[str, os.stat_result | None]], cache: Cache,
@@ -75,14 +87,14 @@ def reload(config: Config, content_dir: Path, paths: list[tuple[str, os.stat_res
     for path, stat in paths:
         rel = path[prefix:].replace(os.sep, "/")
         sources.append((path, rel, "articles", *_identify(path, rel, cache, stat)))
-    return [(record, found) for _, record, found in _records(config, content_dir, sources, cache, jobs)]
+    return [(record, found) for _, record, found, _ in _records(config, content_dir, sources, cache, jobs)]
 
 
 def _records(config: Config, content_dir: Path, sources: list[tuple[str, str, str, str, bytes | None]],
-             cache: Cache | None, jobs: int, timings: dict[str, float] | None = None) -> Iterator[tuple[str, Any,
-                                                                                                        list[Problem]]]:
-    """(kind, record or None, problems) of each source: from the cache when its bytes and the files it was
-    made from are unchanged, else made afresh (and cached)."""
+             cache: Cache | None, jobs: int, timings: dict[str, float] | None = None
+             ) -> Iterator[tuple[str, Any, list[Problem], bool]]:
+    """(kind, record or None, problems, whether it was made afresh) of each source: from the cache when its
+    bytes and the files it was made from are unchanged, else made afresh (and cached)."""
     hits = cache.get_many([key for *_, key, _ in sources], remember=True) if cache else {}
     states: dict[str, tuple[int, int] | None] = {}  # each picture is looked at once, however many use it
     fresh = []
@@ -92,7 +104,7 @@ def _records(config: Config, content_dir: Path, sources: list[tuple[str, str, st
             record, found, _ = hit
             if record is not None and kind == "articles":
                 bodies.current.keep(record.body)
-            yield kind, record, found
+            yield kind, record, found, False
             continue
         if data is None:  # known by its file state, but its entry is gone: read it after all
             data = Path(path).read_bytes()
@@ -103,43 +115,50 @@ def _records(config: Config, content_dir: Path, sources: list[tuple[str, str, st
         bodies.current.take(texts)
         if cache and lasting:
             cache.put(key, (record, found, dependencies), remember=True)
-        yield kind, record, found
+        yield kind, record, found, True
     if timings is not None:
         timings["markdown"] = perf_counter() - started
 
 
-_job: tuple[Config, Path, Markdown] | None = None
+class _Reading:
+    """What reading sources needs in each process: the settings, the content folder, and a Markdown
+    instance (made again after one stops midway: its state could spoil the next document)."""
+
+    def __init__(self, config: Config, content_dir: Path) -> None:
+        self.config, self.content_dir = config, content_dir
+        self.md = make_markdown(config)
+
+    def fresh_markdown(self) -> None:
+        self.md = make_markdown(self.config)
 
 
 def _made(config: Config, content_dir: Path, sources: list[tuple[str, str, str, str, bytes]],
           jobs: int) -> Iterator[tuple[str, str, Any, list[Problem], tuple, dict[str, str], bool]]:
     """What each source makes (see _make), in order: read, parsed, rendered and made into a record in
     worker processes when there are many (the same either way)."""
-    global _job
     if not sources:
         return
-    _job = (config, content_dir, make_markdown(config))  # forked workers inherit it
+    reading = _Reading(config, content_dir)
     forget_folders()
     # Markdown runs under a time limit, which needs a process's main thread (a signal): the preview builds
     # on a thread of its own, so there even one source goes to a worker process.
-    forking = "fork" in multiprocessing.get_all_start_methods()
-    try:
-        if forking and (jobs > 1 and len(sources) >= PARALLEL_THRESHOLD or not _can_time_limit()):
-            with multiprocessing.get_context("fork").Pool(max(1, min(jobs, len(sources))), start_worker) as pool:
-                yield from pool.imap(_make, sources, chunksize=max(1, min(64, len(sources) // (jobs * 8))))
-        else:
-            yield from map(_make, sources)
-    finally:
-        _job = None
+    if workers.can_fork() and (jobs > 1 and len(sources) >= PARALLEL_THRESHOLD or not _can_time_limit()):
+        with workers.pool(max(1, min(jobs, len(sources))), reading) as pool:
+            yield from pool.imap(_make_in_worker, sources, chunksize=max(1, min(64, len(sources) // (jobs * 8))))
+    else:
+        yield from (_make(reading, source) for source in sources)
 
 
-def _make(source: tuple[str, str, str, str, bytes]) -> tuple[str, str, Any, list[Problem], tuple,
-                                                                      dict[str, str], bool]:
+def _make_in_worker(source: tuple[str, str, str, str, bytes]) -> tuple[str, str, Any, list[Problem], tuple,
+                                                                         dict[str, str], bool]:
+    return _make(workers.job(), source)
+
+
+def _make(reading: _Reading, source: tuple[str, str, str, str, bytes]) -> tuple[str, str, Any, list[Problem],
+                                                                                  tuple, dict[str, str], bool]:
     """One source file made into (kind, key, record or None, problems, dependencies, body texts by name,
     whether to keep it in the cache: not when Markdown ran out of time, which a less busy machine may not)."""
-    global _job
-    assert _job is not None
-    config, content_dir, md = _job
+    config, content_dir = reading.config, reading.content_dir
     kind, path, rel, key, data = source
     found: list[Problem] = []
     document = _read(Path(path), data, config.root, found)
@@ -151,12 +170,12 @@ def _make(source: tuple[str, str, str, str, bytes]) -> tuple[str, str, Any, list
     try:
         try:
             with _time_limit(config.markdown_timeout):
-                body = render_safely(md, document.body, config.raw_html, config.embed_hosts)
+                body = render_safely(reading.md, document.body, config.raw_html, config.embed_hosts)
             if body[1]:  # it raised (nesting too deep, or worse) midway: its state can spoil the next document
-                _job = (config, content_dir, make_markdown(config))
+                reading.fresh_markdown()
         except _Overtime:
             lasting = False
-            _job = (config, content_dir, make_markdown(config))  # never reuse an instance stopped midway
+            reading.fresh_markdown()  # never reuse an instance stopped midway
             body = ("", f"markdown rendering took longer than {config.markdown_timeout:g} s; not rendered "
                         "(look for runaway brackets, emphasis or spaces; the limit is the markdown_timeout setting)",
                     "", ())
@@ -171,23 +190,6 @@ def _make(source: tuple[str, str, str, str, bytes]) -> tuple[str, str, Any, list
         if isinstance(record, Article):
             record = with_face(record)
     return kind, key, record, found, dependencies, texts.held, lasting
-
-
-def start_worker() -> None:
-    """In a worker process: Ctrl-C is the build's to handle (it stops the workers), not each worker's; and
-    on Linux the worker dies with the build (a killed build leaves no worker writing into a closed pipe)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):
-        parent = os.getppid()
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        except (OSError, AttributeError):
-            return
-        if os.getppid() != parent:  # the build was gone before the request was made
-            os._exit(0)
-
-
-_PR_SET_PDEATHSIG = 1
 
 
 def _can_time_limit() -> bool:
@@ -229,8 +231,8 @@ def _identify(path: str, rel: str, cache: Cache | None, stat: os.stat_result | N
     state = ""
     if cache is not None:
         stat = stat or os.stat(path)
-        state = f"{cache.reading[:16]}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
-        if max(stat.st_mtime_ns, stat.st_ctime_ns) >= time.time_ns() - RECENT_NS:
+        state = f"{cache.reading[:16]}:{state_of(stat)}"
+        if is_recent(stat, time.time_ns() - RECENT_NS):
             state += ":recent"  # saved within a coarse clock's tick of now: a later save may look the same
         known = cache.known_file(rel)
         if known is not None and known[0] == state and not state.endswith(":recent"):
@@ -252,13 +254,13 @@ def _dependencies(document: meta.Document | None, content_dir: Path) -> tuple[tu
     if not src or not is_local(src):
         return ()
     target = content_dir / src.lstrip("/")
-    return ((str(target), file_state(target)),)
+    return ((str(target), copy_state(target)),)
 
 
 def _unchanged(dependencies: tuple[tuple[str, tuple | None], ...], states: dict[str, tuple[int, int] | None]) -> bool:
     for path, state in dependencies:
         if path not in states:
-            states[path] = file_state(path)
+            states[path] = copy_state(path)
         if states[path] != state:
             return False
     return True

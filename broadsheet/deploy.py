@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .errors import UsageError, display_path
 
-SKIPPED = {".broadsheet-output"}  # Broadsheet's own marker is not part of the published site
+SKIPPED = frozenset({".broadsheet-output"})  # Broadsheet's own marker is not part of the published site
 
 
 class DeployError(Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from types import MappingProxyType
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as etree  # noqa: N813 (Python-Markdown's own name)
 
@@ -20,21 +21,21 @@ from .terms import words
 _URL_ATTRIBUTES = ("href", "src")
 _ALLOWED_TAGS = nh3.ALLOWED_TAGS | {"figure", "figcaption", "picture", "source", "mark", "time",
                                     "details", "summary", "section", "aside", "video", "audio", "track"}
-_ALLOWED_ATTRIBUTES = {
-    "*": {"class", "id", "title", "lang", "dir"},
-    "a": {"href", "rel", "name"},
-    "img": {"src", "alt", "width", "height", "loading", "decoding"},
-    "source": {"src", "srcset", "type", "media"},
-    "video": {"src", "controls", "poster", "width", "height"},
-    "audio": {"src", "controls"},
-    "track": {"src", "kind", "srclang", "label"},
-    "time": {"datetime"},
-    "th": {"style", "colspan", "rowspan", "scope"},
-    "td": {"style", "colspan", "rowspan"},
-    "ol": {"start", "type"},
-    "abbr": {"title"},
-    "blockquote": {"cite"},
-}
+_ALLOWED_ATTRIBUTES = MappingProxyType({
+    "*": frozenset({"class", "id", "title", "lang", "dir"}),
+    "a": frozenset({"href", "rel", "name"}),
+    "img": frozenset({"src", "alt", "width", "height", "loading", "decoding"}),
+    "source": frozenset({"src", "srcset", "type", "media"}),
+    "video": frozenset({"src", "controls", "poster", "width", "height"}),
+    "audio": frozenset({"src", "controls"}),
+    "track": frozenset({"src", "kind", "srclang", "label"}),
+    "time": frozenset({"datetime"}),
+    "th": frozenset({"style", "colspan", "rowspan", "scope"}),
+    "td": frozenset({"style", "colspan", "rowspan"}),
+    "ol": frozenset({"start", "type"}),
+    "abbr": frozenset({"title"}),
+    "blockquote": frozenset({"cite"}),
+})
 
 
 def make_markdown(config: Config) -> Markdown:
@@ -63,7 +64,7 @@ def make_markdown(config: Config) -> Markdown:
 # result as the failed search, without the call. A pattern not listed (another version's, another extension's)
 # is always tried.
 _S = smarty
-_NEEDS: dict[str, tuple[str, ...]] = {
+_NEEDS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType({
     inlinepatterns.BACKTICK_RE: ("`",),
     inlinepatterns.ESCAPE_RE: ("\\",),
     inlinepatterns.LINK_RE: ("[",),
@@ -83,7 +84,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
                      _S.closingDoubleQuotesRegex2, _S.remainingDoubleQuotesRegex), ('"',)),
     **dict.fromkeys((_S.doubleQuoteSetsRe, _S.singleQuoteSetsRe2), ("\"'",)),
     **dict.fromkeys((_S.singleQuoteSetsRe, _S.doubleQuoteSetsRe2), ("'\"",)),
-}
+})
 
 
 def needs(pattern: inlinepatterns.Pattern) -> tuple[str, ...] | None:
@@ -168,7 +169,7 @@ def to_html(md: Markdown, source: str, raw_html: str, removed: list[str] | None 
         finder = _Unsafe(embed_hosts)
         finder.feed(html)
         removed.extend(dict.fromkeys(finder.found))
-    tags, attributes = _ALLOWED_TAGS, _ALLOWED_ATTRIBUTES
+    tags, attributes = _ALLOWED_TAGS, dict(_ALLOWED_ATTRIBUTES)  # (nh3 takes a dict, not a read-only view)
     if embed_hosts:
         tags, attributes = tags | {"iframe"}, {**attributes, "iframe": _IFRAME_ATTRIBUTES}
 
@@ -180,7 +181,8 @@ def to_html(md: Markdown, source: str, raw_html: str, removed: list[str] | None 
     return _EMPTY_IFRAME.sub("", clean) if embed_hosts else clean
 
 
-_IFRAME_ATTRIBUTES = {"src", "width", "height", "title", "allow", "allowfullscreen", "loading", "referrerpolicy"}
+_IFRAME_ATTRIBUTES = frozenset({"src", "width", "height", "title", "allow", "allowfullscreen", "loading",
+                                "referrerpolicy"})
 _EMPTY_IFRAME = re.compile(r"<iframe(?![^>]*\ssrc=)[^>]*>.*?</iframe>", re.S)  # its address was refused
 
 

@@ -21,8 +21,8 @@ from .errors import Problem
 
 MAX_FRONT_MATTER = 64 * 1024
 _FENCE = re.compile(r"^---[ \t]*$")
-_STANDARD_TAGS = {f"tag:yaml.org,2002:{name}" for name in
-                  ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")}
+_STANDARD_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in
+                           ("str", "int", "float", "bool", "null", "timestamp", "seq", "map"))
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from math import ceil
+from types import MappingProxyType
 from typing import Any
 
 from .config import Config
@@ -22,10 +23,10 @@ from .suggestions import POPULAR, neighbours, popular, related
 
 FEED_ENTRIES = 20
 BREAKING = timedelta(days=2)  # how long an article counts as breaking news (the Google News sitemap's window)
-FIXED_PAGES = {"/": "the home page", "/404.html": "the 404 page", "/feed.xml": "the site's Atom feed",
+FIXED_PAGES = MappingProxyType({"/": "the home page", "/404.html": "the 404 page", "/feed.xml": "the site's Atom feed",
                "/rss.xml": "the site's RSS feed", "/sitemap.xml": "the sitemap", "/robots.txt": "robots.txt",
                "/news-sitemap.xml": "the news sitemap", "/search/": "the search page", "/tags/": "the tag index",
-               "/authors/": "the author index", "/archive/": "the archive index"}
+               "/authors/": "the author index", "/archive/": "the archive index"})
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,10 @@
-"""build(): load config -> load content -> model -> render -> write."""
+"""build(): settings -> content -> model -> layouts -> render and search -> write -> what it was made from.
+
+Each stage is a function below, and build() calls them in order. Caches make the stages cheap (a source
+whose bytes did not change is not parsed again; a page whose signature did not change is not rendered
+again); they add no route through the pipeline. A long-lived process (the preview and `watch`, see
+live/) composes the same functions to rebuild from what it keeps in memory; the build knows nothing of it.
+"""
 
 from __future__ import annotations
 
@@ -7,51 +13,28 @@ import gc
 import itertools
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from time import perf_counter
-from typing import Any
 
-from . import search
-from .config import Config, load_config
-from .content import load, scan
-from .errors import BuildError, Problem, display_path, fail_if_errors
+import jinja2
+
+from . import render, search
+from .config import Config, Folders, Options, folders, load_config
+from .content import Sources, load, survey
+from .errors import Problem, fail_if_errors
+from .files import is_layout
 from .incremental import ledger
-from .incremental.cache import Cache, forget
+from .incremental.cache import Cache, Memory, forget
 from .incremental.signatures import keep_facts, recall_facts
-from .live.resident import KEPT, MOST_RESIDENT, Resident, edited, same_sources
 from .model import Site, make_site
-from .records import Content
-from .render import Output, layout_names, make_environment, render, render_first
-from .write import Stage, check_output_folder, locked, write
+from .records import Content, Output
+from .write import Stage, Writing, check_output_folder, locked, write
 
-Progress = Callable[[int, int], None]
+__all__ = ("Made", "Options", "Run", "Summary", "build", "folders")
 
-
-@dataclass(frozen=True)
-class Options:
-    """What to build and how; None means the default beside the configuration file."""
-
-    config: Path = Path("pyproject.toml")
-    content: Path | None = None
-    layouts: Path | None = None
-    out: Path | None = None
-    base_url: str | None = None
-    drafts: bool = False
-    future: bool = False
-    now: datetime | None = None
-    fresh: bool = False
-    jobs: int = os.cpu_count() or 1
-    keep: bool = False  # keep the site in memory, so the next build in this process redoes only what an edit touched
-    changed: frozenset[Path] | None = None  # with keep: what a watcher saw change since the last build (None: unknown)
-    first: frozenset[str] = frozenset()  # output paths of pages to render before all others (the open tabs), and
-    on_first: Callable[[dict[str, bytes]], None] | None = None  # what is told their bytes (before anything is written)
-    superseded: Callable[[], bool] | None = None  # true once a newer save makes this build moot: it stops unwritten
-
-
-class Superseded(Exception):  # noqa: N818 -- not an error: what a build raises when it gives way
-    """A newer save came while the build was rendering: it stopped before writing anything."""
+Progress = Callable[[int, int], None]  # (outputs done, outputs in all)
 
 
 @dataclass(frozen=True)
@@ -67,23 +50,73 @@ class Summary:
     out: Path
     warnings: tuple[Problem, ...]
     timings: dict[str, int]
+    read: int = 0  # sources parsed afresh (the others came from the build cache)
+    rendered: int = 0  # pages rendered (the others were as the previous build left them)
+
+
+@dataclass
+class Run:
+    """One build under way: what it was asked for, its settings, folders and cache, the moment it is made
+    for; and, growing as it runs, the problems it found, each stage's time in seconds, and how many
+    sources it parsed."""
+
+    options: Options
+    config: Config
+    folders: Folders
+    cache: Cache
+    now: datetime
+    started: float
+    problems: list[Problem] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    read: int = 0  # sources parsed afresh so far
+
+
+@dataclass(frozen=True)
+class Made:
+    """What a build made and from what: for a long-lived process to build the next one on (see live/)."""
+
+    inputs: ledger.Inputs
+    content: Content
+    site: Site
+    found: tuple[Problem, ...]  # the warnings reading its sources and making its site gave
+    plan: render.Plan
+    signatures: dict[str, str]  # of every file it wrote, by path
+    summary: Summary
+    until: float | None  # the first moment at which the same inputs make another site (see ledger.until)
 
 
 def build(options: Options, progress: Progress | None = None, on_wait: Callable[[], None] | None = None) -> Summary:
     """Build the site described by options into its output folder, atomically (while another build of the
     same folder runs, this one waits, after calling `on_wait`)."""
+    with begin(options, on_wait) as run:  # the settings, the folders, the output folder's lock, the cache
+        sources = survey(run.config, run.folders, run.problems)  # every file under content/, with its state
+        inputs = read_inputs(run, sources)  # what the build reads, as hashes
+        done = unchanged(run, inputs)  # the output folder may hold what these inputs make already
+        if done is not None:
+            return done
+        content = read(run, sources)  # content/ -> records (a source whose bytes are unchanged: from the cache)
+        site = model(run, content)  # records -> the site: order, sections, tags, reporters, listings, feeds
+        env = layouts(run, site)  # the Jinja2 layouts, compiled; stops on any problem found so far
+        return publish(run, content, site, env, inputs, progress).summary  # render, search, write, note
+
+
+@contextlib.contextmanager
+def begin(options: Options, on_wait: Callable[[], None] | None = None,
+          memory: Memory | None = None) -> Iterator[Run]:
+    """A build of these options, holding its output folder's lock and its cache (saved at the end, even
+    after a failure, when the sources were read). `memory` is what the last build of a long-lived process
+    read (see Cache.memory)."""
     started = perf_counter()
     config = load_config(options.config, {"base_url": options.base_url})
-    content_dir, layouts, out = folders(config, options)
-    check_output_folder(out, protected=(config.root, content_dir, layouts))
-    cache_path = out.parent / f".{out.name}.cache"
-    with locked(out, on_wait):
+    where = folders(config, options)
+    check_output_folder(where.out, protected=(config.root, where.content, where.layouts))
+    with locked(where.out, on_wait):
         if options.fresh:
-            forget(cache_path)
-        cache = Cache(cache_path, config)
+            forget(where.cache)
+        cache = Cache(where.cache, config, memory)
         try:
             with _fewer_collections():
-                return _build(options, config, content_dir, layouts, out, cache, progress, started)
+                yield Run(options, config, where, cache, options.now or datetime.now(config.zone), started)
         finally:
             if cache.used:  # the sources were read: keep what was learnt, even from a failed build
                 cache.save()
@@ -103,149 +136,103 @@ def _fewer_collections() -> Iterator[None]:
         gc.set_threshold(*thresholds)
 
 
-def _build(options: Options, config: Config, content_dir: Path, layouts: Path, out: Path, cache: Cache,
-           progress: Progress | None, started: float) -> Summary:
-    problems: list[Problem] = []
-    timings: dict[str, float] = {}
-    now = options.now or datetime.now(config.zone)
-    where = out.resolve()
-    resident = KEPT.get(where) if options.keep else None
-    if resident is not None and resident.identity != cache.identity:
-        resident = None
-    hinted = ledger.hinted(resident.inputs, options.changed, content_dir, layouts,
-                           lambda racy: ledger.settled_by(options, cache, content_dir, layouts, out, racy)) \
-        if resident is not None and options.changed is not None and not options.fresh else None
-    if hinted is not None:  # the watcher said what changed: no need to look at every file
-        KEPT.pop(where)
-        summary = _in_memory(options, config, content_dir, layouts, out, cache, resident, *hinted, now, problems,
-                             timings, progress, started)
-        if summary is not None:
-            return summary
-        resident = None
-    scanned = scan(str(content_dir), config.root, problems)
-    inputs = ledger.inputs(options, config, cache, content_dir, layouts, out, scanned)
-    kept = None if options.fresh or options.keep and resident is None else \
-        ledger.kept(cache, inputs, now, out, trust_quick=options.keep)
-    if isinstance(kept, Summary):  # the output folder holds what these inputs make: nothing to do
-        spent = round((perf_counter() - started) * 1000)
-        return replace(kept, files=0, milliseconds=spent, timings={"load": spent})
-    KEPT.pop(where, None)  # whatever happens next, the site in memory is not the one in the output folder
-    if resident is not None and not options.fresh:
-        summary = _in_memory(options, config, content_dir, layouts, out, cache, resident, scanned, inputs, now,
-                             problems, timings, progress, started)
-        if summary is not None:
-            return summary
-    content = load(config, content_dir, layouts / "static", problems, cache, options.jobs, timings, scanned)
-    content = replace(content, warnings=tuple(problems))  # (no errors, or the build stops before it is kept)
-    timings["load"] = perf_counter() - started - timings["markdown"]
-    site = _model(options, config, content, now, cache, problems)
-    return _finish(options, config, layouts, out, cache, content, site, inputs, now, problems, timings, progress,
-                   started)
+def read_inputs(run: Run, sources: Sources) -> ledger.Inputs:
+    """Everything the build reads, as hashes (see ledger.Inputs)."""
+    return ledger.inputs(ledger.asked(run.cache, run.folders, run.options), run.folders.layouts, sources.files)
 
 
-def _in_memory(options: Options, config: Config, content_dir: Path, layouts: Path, out: Path, cache: Cache,
-               resident: Resident, scanned: list[tuple[str, os.stat_result | None]], inputs: ledger.Inputs,
-               now: datetime, problems: list[Problem], timings: dict[str, float], progress: Progress | None,
-               started: float) -> Summary | None:
-    """The build made from the site in memory when these inputs allow it (a few stories edited in place, or
-    only layouts or settings changed), else None: the whole build runs."""
-    summary = edited(resident, options, config, content_dir, layouts, out, cache, scanned, inputs, now, started)
-    if summary is not None:
-        KEPT[out.resolve()] = resident
-        return summary
-    if same_sources(resident, cache, inputs, now, out):  # a layout or settings save
-        return _from_memory(options, config, layouts, out, cache, resident, inputs, now, problems, timings,
-                            progress, started)
-    return None
+def unchanged(run: Run, inputs: ledger.Inputs, trust_quick: bool = False) -> Summary | None:
+    """The last build's summary when the output folder holds what these inputs make (see ledger.unchanged);
+    None when the build must run."""
+    if run.options.fresh:
+        return None
+    kept = ledger.unchanged(run.cache, inputs, run.now, run.folders.out, trust_quick)
+    if kept is None:
+        return None
+    spent = round((perf_counter() - run.started) * 1000)
+    return replace(kept, files=0, milliseconds=spent, timings={"load": spent})
 
 
-def _from_memory(options: Options, config: Config, layouts: Path, out: Path, cache: Cache, resident: Resident,
-                 inputs: ledger.Inputs, now: datetime, problems: list[Problem], timings: dict[str, float],
-                 progress: Progress | None, started: float) -> Summary:
-    """The build after only layouts or settings changed (see same_sources): from the records in memory, and
-    with the same settings from the site in memory too."""
-    try:
-        if inputs.settings == resident.inputs.settings:
-            site = resident.site
-            _carry(resident.found, problems)
-        else:
-            _carry(resident.content.warnings, problems)
-            site = _model(options, config, resident.content, now, cache, problems)
-        return _finish(options, config, layouts, out, cache, resident.content, site, inputs, now, problems,
-                       timings, progress, started)
-    except (BuildError, Superseded):
-        KEPT[out.resolve()] = resident  # (nothing was written) the next save starts from it again
-        raise
+def read(run: Run, sources: Sources) -> Content:
+    """The records of every file under content/ (and the files of layouts/static/ to copy)."""
+    content = load(run.config, sources, run.problems, run.cache, run.options.jobs, run.timings)
+    run.read += content.read
+    run.timings["load"] = perf_counter() - run.started - run.timings["markdown"]
+    return replace(content, warnings=tuple(run.problems))  # (no errors, or the build stops before it is kept)
 
 
-def _carry(found: tuple[Problem, ...], problems: list[Problem]) -> None:
-    """Add to problems what an earlier build found that this one did not look for again (in their order)."""
-    seen = set(problems)
-    problems.extend(problem for problem in dict.fromkeys(found) if problem not in seen)
-
-
-def _model(options: Options, config: Config, content: Content, now: datetime, cache: Cache,
-           problems: list[Problem]) -> Site:
+def model(run: Run, content: Content) -> Site:
     """The site these records make, with the related-stories table kept in the cache."""
-    memo = cache.get_many(["related"], remember=True).get("related") or {}
+    memo = run.cache.get_many(["related"], remember=True).get("related") or {}
     related_inputs = memo.get("inputs")
-    site = make_site(config, content, now, options.drafts, options.future, problems, memo)
+    site = make_site(run.config, content, run.now, run.options.drafts, run.options.future, run.problems, memo)
     if memo.get("inputs") != related_inputs:  # the related-stories table was worked out again: keep the new one
-        cache.put("related", memo, remember=True)
+        run.cache.put("related", memo, remember=True)
     return site
 
 
-def _finish(options: Options, config: Config, layouts: Path, out: Path, cache: Cache, content: Content, site: Site,
-            inputs: ledger.Inputs, now: datetime, problems: list[Problem], timings: dict[str, float],
-            progress: Progress | None, started: float) -> Summary:
-    """Render the site with the layouts, write what changed, and note what was made (and keep the site in
-    memory, with `Options.keep`)."""
-    found = tuple(problems)  # what reading the sources and making the site found (all warnings: else no site)
-    recall_facts(cache)
-    env = make_environment(site, layouts, problems, cache.templates())
-    keep_facts(cache, [env.loader.get_source(env, name)[0] for name in layout_names(env)] if env.loader else [])
-    cache.commit()  # page workers read article bodies from the cache file
-    fail_if_errors(problems)
-    timings["model"] = perf_counter() - started - timings.get("load", 0.0) - timings.get("markdown", 0.0)
-    if options.first and options.on_first is not None:
-        options.on_first(render_first(site, env, layouts, options.first))
-    total = 12 + len(site.feeds) + len(site.articles) + len(site.pages) + len(site.listings)
-    stored = cache.signatures()
-    folder = str(out) + os.sep  # a page is reused only while its file is there
-    before = {path: sig for path, sig in stored.items() if path.endswith("/") or os.path.isfile(folder + path)}
-    after: dict[str, str] = {}
-    held: dict[str, Any] | None = {} if options.keep else None
+def layouts(run: Run, site: Site) -> jinja2.Environment:
+    """The Jinja2 environment over layouts/, every layout compiled and checked; then the build stops if
+    anything so far was an error (before any page is rendered)."""
+    recall_facts(run.cache)
+    env = render.make_environment(site, run.folders.layouts, run.problems, run.cache.templates())
+    keep_facts(run.cache, [env.loader.get_source(env, name)[0] for name in env.list_templates(filter_func=is_layout)]
+               if env.loader else [])
+    run.cache.commit()  # page workers read article bodies from the cache file
+    fail_if_errors(run.problems)
+    run.timings["model"] = perf_counter() - run.started - run.timings.get("load", 0.0) - \
+        run.timings.get("markdown", 0.0)
+    return env
+
+
+def publish(run: Run, content: Content, site: Site, env: jinja2.Environment, inputs: ledger.Inputs,
+            progress: Progress | None = None) -> Made:
+    """Render the pages whose signatures changed and make the search files (while the render workers run),
+    write what changed into the output folder, and note what the build was made from."""
+    found = tuple(run.problems)
+    plan = render.plan(site, env, run.folders.layouts)
+    stored = run.cache.signatures()
+    work = render.Work(run.folders.layouts, run.problems, _on_disk(stored, run.folders.out), {}, run.timings,
+                       run.options.jobs)
     staging = Stage()  # (a full build's stage: render's workers put the pages in it)
-    searching = _Aside(lambda: list(search.index(site, before, after, cache)))  # while the workers render
-    known = {path for path in stored if not path.endswith("/")} if stored else None
+    searching = _Aside(lambda: list(search.index(site, work.before, work.after, run.cache)))
+    how = Writing(incremental=not run.options.fresh, known={path for path in stored if not path.endswith("/")}
+                  if stored else None, on_apply=run.cache.forget_signatures, stage=staging)
+    total = 12 + len(site.feeds) + len(site.articles) + len(site.pages) + len(site.listings)
     writing = perf_counter()
-    with cache.held_back():  # (no write to the cache file while the workers read bodies from it)
-        pages = render(site, env, layouts, problems, before, after, timings, options.jobs, held, staging,
-                       searching.run)
-        files = write(_counted(itertools.chain(pages, searching.results()), total, progress, after,
-                               options.superseded), site.assets, out, problems, incremental=not options.fresh,
-                      on_apply=cache.forget_signatures, known=known, stage_for=staging)
-    timings["search"] = searching.seconds
+    with run.cache.held_back():  # (no write to the cache file while the workers read bodies from it)
+        pages = render.render(plan, work, staging, searching.run)
+        outputs = _counted(itertools.chain(pages, searching.results()), total, progress, work.after)
+        files = write(outputs, site.assets, run.folders.out, run.problems, how)
+    run.timings["search"] = searching.seconds
     if searching.during:  # (render's time took in the search's)
-        timings["render"] = timings.get("render", 0.0) - searching.seconds
-    after.update((asset.path, "") for asset in site.assets if asset.path not in after)
-    cache.save_signatures(after)
-    timings["write"] = perf_counter() - writing - timings.get("render", 0.0) - timings["search"]
-    summary = Summary(len(site.articles), len(site.pages), len(site.listings), len(site.assets), files,
-                      round((perf_counter() - started) * 1000), out, tuple(problems),
-                      {stage: round(seconds * 1000) for stage, seconds in timings.items()})
-    until = ledger.until(content, now)
-    cache.save_ledger(inputs.digest, until, summary, inputs.racy, now.timestamp())
-    if held is not None:
-        where = out.resolve()
-        while len(KEPT) >= MOST_RESIDENT:
-            KEPT.pop(next(iter(KEPT)))
-        KEPT[where] = Resident(cache.identity, cache.reading, inputs, content, site, found, held, after, summary,
-                               now.timestamp(), until,
-                               {a.path: a for a in content.articles},
-                               {id(a): i for i, a in enumerate(site.articles)},
-                               {str(a.source): a for a in site.assets if a.path.startswith("static/")})
-    return summary
+        run.timings["render"] = run.timings.get("render", 0.0) - searching.seconds
+    work.after.update((asset.path, "") for asset in site.assets if asset.path not in work.after)
+    run.cache.save_signatures(work.after)
+    run.timings["write"] = perf_counter() - writing - run.timings.get("render", 0.0) - run.timings["search"]
+    summary = summarise(run, site, files, work.rendered)
+    until = ledger.until(content, run.now)
+    note(run, inputs, until, summary)
+    return Made(inputs, content, site, found, plan, work.after, summary, until)
+
+
+def summarise(run: Run, site: Site, files: int, rendered: int) -> Summary:
+    """What the build made (files written, pages rendered), with its time so far."""
+    return Summary(len(site.articles), len(site.pages), len(site.listings), len(site.assets), files,
+                   round((perf_counter() - run.started) * 1000), run.folders.out, tuple(run.problems),
+                   {stage: round(seconds * 1000) for stage, seconds in run.timings.items()}, run.read, rendered)
+
+
+def note(run: Run, inputs: ledger.Inputs, until: float | None, summary: Summary) -> None:
+    """Note in the ledger that the output folder holds what these inputs make, from now until `until`."""
+    run.cache.save_ledger(ledger.Entry(inputs.digest, run.now.timestamp(), until, summary, inputs.racy))
+
+
+def _on_disk(stored: dict[str, str], out: Path) -> dict[str, str]:
+    """The last build's signatures of the files still in the output folder (a page is reused only while its
+    file is there)."""
+    folder = str(out) + os.sep
+    return {path: sig for path, sig in stored.items() if path.endswith("/") or os.path.isfile(folder + path)}
 
 
 class _Aside:
@@ -271,25 +258,12 @@ class _Aside:
         yield from self.done
 
 
-def folders(config: Config, options: Options) -> tuple[Path, Path, Path]:
-    """The content, layouts and output folders: flags first, else beside the configuration."""
-    content = options.content or config.root / "content"
-    layouts = options.layouts or config.root / "layouts"
-    for folder, flag in ((content, "--content"), (layouts, "--layouts")):
-        if not folder.is_dir():
-            raise BuildError([Problem(display_path(folder, config.root), message="folder not found",
-                                      hint=f"create it or pass {flag} DIR")])
-    return content, layouts, options.out or config.root / "site"
-
-
-def _counted(outputs: Iterator[Output], total: int, progress: Progress | None, made: dict[str, str],
-             superseded: Callable[[], bool] | None = None) -> Iterator[Output]:
-    """Outputs as they come, counted for the progress bar; every path is noted in `made` (the manifest).
-    Every 50 outputs, `superseded` is asked whether to stop (before anything is written)."""
+def _counted(outputs: Iterator[Output], total: int, progress: Progress | None, made: dict[str, str]
+             ) -> Iterator[Output]:
+    """Outputs as they come, counted for `progress` (which may also stop the build: it runs before each is
+    written); every path is noted in `made` (the manifest)."""
     for done, output in enumerate(outputs, 1):
         if progress:
             progress(done, total)
-        if superseded is not None and done % 50 == 0 and superseded():
-            raise Superseded
         made.setdefault(output.path, "")
         yield output

@@ -5,33 +5,34 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from types import MappingProxyType
 
 FURNITURE = ("advertisement", "most popular", "most read", "most viewed", "related articles", "related stories",
              "related", "share this article", "share this story", "share", "trending", "trending now",
              "read more", "read next", "recommended", "recommended for you", "sponsored", "sponsored content",
              "you may also like", "more stories", "more from this section", "sign up for our newsletter",
              "follow us", "comments", "print this article", "email this article", "top stories")
-_MONTHS = {name: number for number, names in enumerate(
+_MONTHS = MappingProxyType({name: number for number, names in enumerate(
     [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
      ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
-     ("dec", "december")], 1) for name in names}
+     ("dec", "december")], 1) for name in names})
 _MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
 _WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
 _TIME = r"(?:,?\s+(?:at\s+)?\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?)?$"
-_DATE_PATTERNS = [re.compile(_WEEKDAY + p + _TIME, re.I) for p in (
+_DATE_PATTERNS = tuple(re.compile(_WEEKDAY + p + _TIME, re.I) for p in (
     _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})",
     r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>\d{4})",
     r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})",
     r"(?P<first>\d{1,2})[/.](?P<second>\d{1,2})[/.](?P<year>\d{4})",
-)]
+))
 _BYLINE = re.compile(r"^by\s+(?P<rest>.+)$", re.I)
 _SEPARATOR = re.compile(r"\s+[-–—|]\s+|\s*\|\s*")
-_CREDITS = [re.compile(p, re.I) for p in (
+_CREDITS = tuple(re.compile(p, re.I) for p in (
     r"\s*\((?:photo(?:graph)?|picture|image)\s+credit:\s*(?P<credit>[^()]+)\)$",
     r"\s*\((?:photo(?:graph)?|picture|image|credit):\s*(?P<credit>[^()]+)\)$",
     r"(?:^|\s+)(?:photo(?:graph)?|picture|image|credit)(?:\s+credit)?:\s*(?P<credit>[^()]+?)$",
     r"\s*\((?P<credit>[^()\d]{2,60}/[^()\d]{2,60})\)$",
-)]
+))
 _CLOSING = tuple('.!?:;"”’\')…')
 
 

@@ -128,6 +128,17 @@ class Asset:
 
 
 @dataclass(frozen=True)
+class Output:
+    """One file of the finished site; data None means "as in the previous build", unless `placed` says a
+    worker process put it in the stage of the build already (True: written, False: linked from the
+    previous build, see write.Stage)."""
+
+    path: str
+    data: bytes | None
+    placed: bool | None = None
+
+
+@dataclass(frozen=True)
 class PageView:
     """One row of the analytics export in content/data/pageviews.csv."""
 
@@ -147,6 +158,7 @@ class Content:
     assets: tuple[Asset, ...]
     pageviews: tuple[PageView, ...] | None = None
     warnings: tuple[Problem, ...] = ()  # what scanning and reading the files found (set by the pipeline)
+    read: int = 0  # how many sources were parsed afresh (the others came from the build cache)
 
 
 BODY_FIELDS = ("body", "words")  # what changes when only an article's text does

@@ -3,44 +3,31 @@
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import re
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 from time import perf_counter
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import jinja2
 
-from .content import start_worker
+from . import workers
 from .errors import BuildError, Problem, display_path
+from .files import is_layout
 from .incremental.signatures import Signer, layout_facts
 from .model import FIXED_PAGES, Site, output_path
+from .records import Output
 
-if TYPE_CHECKING:
-    from .write import Stage
-
-RTL_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"}
+RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"})
 REQUIRED_LAYOUTS = ("base.html", "article.html", "page.html", "index.html", "list.html", "404.html", "tags.html",
                     "authors.html", "archive.html", "search.html", "feed.xml", "rss.xml", "sitemap.xml",
                     "news-sitemap.xml", "robots.txt")
 _LINK = re.compile(r'(\s(?:href|src)=")([^"]*)"')
-
-
-@dataclass(frozen=True)
-class Output:
-    """One file of the finished site; data None means "as in the previous build", unless `placed` says a
-    worker process put it in the stage of the build already (True: written, False: linked from the
-    previous build, see write.Stage)."""
-
-    path: str
-    data: bytes | None
-    placed: bool | None = None
 
 
 def make_environment(site: Site, layouts: Path, problems: list[Problem],
@@ -128,8 +115,7 @@ def cached(macro: Callable[..., Any]) -> Callable[..., Any]:
 
 def layout_names(env: jinja2.Environment) -> list[str]:
     """The layouts (not the files of layouts/static/)."""
-    return env.list_templates(filter_func=lambda n: n.endswith((".html", ".xml", ".txt"))
-                              and not n.startswith("static/"))
+    return env.list_templates(filter_func=is_layout)
 
 
 def _compile_all(env: jinja2.Environment, layouts: Path, problems: list[Problem]) -> None:
@@ -159,71 +145,149 @@ def _check_references(env: jinja2.Environment, name: str, names: list[str], layo
                                     f"template '{target}' not found"))
 
 
-def render(site: Site, env: jinja2.Environment, layouts: Path, problems: list[Problem],
-           before: dict[str, str] | None = None, after: dict[str, str] | None = None,
-           timings: dict[str, float] | None = None, jobs: int = 1, kept: dict[str, Any] | None = None,
-           stage: Stage | None = None, meanwhile: Callable[[], None] | None = None) -> Iterator[Output]:
-    """Every page of the site; a page whose signature is in `before` (and still on disk) is not rendered again.
+@dataclass(frozen=True)
+class Page:
+    """One page to render: its layout, its address, what an error names it by, and what its layout sees."""
 
-    The signatures of this build go into `after`. Many pages are rendered in worker processes, with the same
-    bytes as in one. Template errors are reported once per template line. With `kept`, what a later build
-    needs to re-render only the pages an edit touches goes into it (see `rerender`). With a `stage` that is
-    open when rendering starts (a full build's, see write.Stage), the worker processes put the pages there
-    themselves, and only which were written comes back. `meanwhile` is other work for this process, done
-    while the workers render (called once, as rendering starts; not at all when every page is as it was, so
-    the caller does it then).
-    """
-    signer = Signer(site, layouts, env)
+    template: str
+    url: str
+    source: str
+    context: dict[str, Any]
+
+
+@dataclass
+class Plan:
+    """Every page of one site in a stable order, with its output path, and what signs them. A quick rebuild
+    (see live/) updates a page's address here after a new headline moved its story."""
+
+    signer: Signer
+    pages: list[Page]
+    paths: list[str]
+
+    def whole(self) -> str:
+        """The signature of everything every page is made from (kept under WHOLE_SITE)."""
+        return f"{self.signer.shared}:{self.signer.contents()}:{len(self.pages)}"
+
+    def moved(self, index: int) -> None:
+        """The page at index shows its article at the article's address now."""
+        page = self.pages[index]
+        self.pages[index] = replace(page, url=page.context["article"].url)
+        self.paths[index] = output_path(page.context["article"].url)
+
+
+@dataclass(frozen=True)
+class Readers:
+    """Which pages (by place in the plan) take in each article, by its source: `whole` (its text too) or
+    `by_face` (what it shows without its text); the pages that take in every article either way; and the
+    page of each article itself."""
+
+    whole: dict[str, list[int]]
+    by_face: dict[str, list[int]]
+    every_whole: list[int]
+    every_face: list[int]
+    own: dict[str, int]
+
+
+@dataclass
+class Work:
+    """What rendering needs besides the pages, and where it notes what it found and did: problems, this
+    build's signatures (`after`), and its time."""
+
+    layouts: Path
+    problems: list[Problem]
+    before: dict[str, str]  # the signatures of the pages on disk: a page signed the same is not rendered
+    after: dict[str, str]
+    timings: dict[str, float]
+    jobs: int = 1
+    rendered: int = 0  # pages rendered so far (the others were as the previous build left them)
+
+
+class Placer(Protocol):
+    """Where worker processes put the pages they render themselves (a full build's stage, see write.Stage)."""
+
+    def is_open(self) -> bool:
+        """Whether pages can be put there now."""
+
+    def place(self, path: str, data: bytes) -> bool:
+        """Put one page there: True when written, False when linked from the previous build."""
+
+    def on_close(self, stop: Callable[[], None]) -> None:
+        """Call `stop` when the build lets go of it (no worker writes on after that)."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A layout that failed to render a page: its file, line and message."""
+
+    layout: str
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A page rendered: its bytes, or whether a worker put it in the stage itself, or how its layout failed."""
+
+    data: bytes | None = None
+    placed: bool | None = None
+    failure: Failure | None = None
+
+
+def plan(site: Site, env: jinja2.Environment, layouts: Path) -> Plan:
+    """Every page of the site, to be signed and rendered."""
     pages = list(_pages(site))
-    whole = f"{signer.shared}:{signer.contents()}:{len(pages)}"
-    if after is not None:
-        after[WHOLE_SITE] = whole
-    paths = [output_path(url) for _, url, _, _ in pages]
-    if kept is None and before and before.get(WHOLE_SITE) == whole and all(path in before for path in paths):
+    return Plan(Signer(site, layouts, env), pages, [output_path(page.url) for page in pages])
+
+
+def readers(plan: Plan) -> Readers:
+    """Which pages take in each article (see Readers), as their signatures do: what a quick rebuild after an
+    edit to a few articles renders again."""
+    whole: dict[str, list[int]] = {}
+    by_face: dict[str, list[int]] = {}
+    every: tuple[list[int], list[int]] = ([], [])
+    for index, page in enumerate(plan.pages):
+        for kind, (sources, table) in enumerate(zip(plan.signer.readers(page.template, page.context),
+                                                    (whole, by_face), strict=True)):
+            if sources is None:
+                every[kind].append(index)
+            for source in sources or ():
+                table.setdefault(source, []).append(index)
+    own = {page.context["article"].source: index for index, page in enumerate(plan.pages) if "article" in page.context}
+    return Readers(whole, by_face, every[0], every[1], own)
+
+
+def render(plan: Plan, work: Work, stage: Placer | None = None,
+           meanwhile: Callable[[], None] | None = None) -> Iterator[Output]:
+    """Every page of the plan; a page whose signature is in `work.before` (and still on disk) is not rendered
+    again. This build's signatures go into `work.after`. Many pages are rendered in worker processes, with
+    the same bytes as in one; template errors are reported once per template line. With a `stage` that is
+    open when rendering starts (a full build's), the worker processes put the pages there themselves, and
+    only which were written comes back. `meanwhile` is other work for this process, done while the workers
+    render (called once, as rendering starts; not at all when every page is as it was, so the caller does
+    it then)."""
+    whole = work.after[WHOLE_SITE] = plan.whole()
+    if work.before and work.before.get(WHOLE_SITE) == whole and all(path in work.before for path in plan.paths):
         # Nothing any page is made from has changed (and every page is still on disk): nothing to render.
-        for path in paths:
-            if after is not None:
-                after[path] = before[path]
+        for path in plan.paths:
+            work.after[path] = work.before[path]
             yield Output(path, None)
         return
-    if kept is not None:  # which pages take in each article (whole, or by its face; None: every article)
-        readers: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
-        everyone: tuple[list[int], list[int]] = ([], [])
-        for index, (template, _, _, context) in enumerate(pages):
-            for kind, sources in enumerate(signer.readers(template, context)):
-                if sources is None:
-                    everyone[kind].append(index)
-                for source in sources or ():
-                    readers[kind].setdefault(source, []).append(index)
-        own = {context["article"].source: index for index, (_, _, _, context) in enumerate(pages)
-               if "article" in context}
-        kept.update(signer=signer, pages=pages, paths=paths, readers=readers, everyone=everyone, own=own)
-    yield from _signed(signer, env, layouts, pages, paths, range(len(pages)), problems, before, after, timings,
-                       jobs, stage, meanwhile)
+    yield from _signed(plan, range(len(plan.pages)), work, stage, meanwhile)
 
 
-def rerender(kept: dict[str, Any], sources: set[str], faces: set[str], layouts: Path, problems: list[Problem],
-             before: dict[str, str], after: dict[str, str], timings: dict[str, float], jobs: int) -> list[Output]:
-    """The pages (of a site `render` kept) whose signatures take in these articles (`faces`: those whose
-    faces changed too), signed again and rendered where they changed; after an edit that changed only those
-    articles, in place, and left the site's shape as it was."""
-    signer: Signer = kept["signer"]
-    signer.refresh()
-    pages, paths = kept["pages"], kept["paths"]
+def rerender(plan: Plan, index: Readers, edited: set[str], faces: set[str], work: Work) -> list[Output]:
+    """The pages whose signatures take in these articles (by source; `faces`: those whose faces changed
+    too), signed again and rendered where they changed; after an edit that changed only those articles
+    and left the site's shape as it was."""
+    plan.signer.refresh()
     for source in faces:  # a new headline may have given the story a new address
-        index = kept["own"].get(source)
-        if index is not None:
-            template, _, shown, context = pages[index]
-            pages[index] = (template, context["article"].url, shown, context)
-            paths[index] = output_path(context["article"].url)
-    after[WHOLE_SITE] = f"{signer.shared}:{signer.contents()}:{len(pages)}"
-    (whole, by_face), (all_whole, all_faces) = kept["readers"], kept["everyone"]
-    indexes = {*all_whole, *(i for source in sources for i in whole.get(source, ()))}
+        if source in index.own:
+            plan.moved(index.own[source])
+    work.after[WHOLE_SITE] = plan.whole()
+    todo = {*index.every_whole, *(i for source in edited for i in index.whole.get(source, ()))}
     if faces:
-        indexes |= {*all_faces, *(i for source in faces for i in by_face.get(source, ()))}
-    indexes = sorted(indexes)
-    return list(_signed(signer, signer.env, layouts, pages, paths, indexes, problems, before, after, timings,
-                        jobs))
+        todo |= {*index.every_face, *(i for source in faces for i in index.by_face.get(source, ()))}
+    return list(_signed(plan, sorted(todo), work))
 
 
 def render_first(site: Site, env: jinja2.Environment, layouts: Path, paths: frozenset[str]) -> dict[str, bytes]:
@@ -231,56 +295,51 @@ def render_first(site: Site, env: jinja2.Environment, layouts: Path, paths: froz
     these while the rest is made); a page whose layout fails is left out (the build reports it)."""
     found = {}
     for page in _pages(site):
-        path = output_path(page[1])
+        path = output_path(page.url)
         if path in paths:
             result = _render_one(env, layouts, page)
-            if isinstance(result, bytes):
-                found[path] = result
+            if result.data is not None:
+                found[path] = result.data
     return found
 
 
-def _signed(signer: Signer, env: jinja2.Environment, layouts: Path, pages: list, paths: list[str],
-            indexes: Iterable[int], problems: list[Problem], before: dict[str, str] | None,
-            after: dict[str, str] | None, timings: dict[str, float] | None, jobs: int,
-            stage: Stage | None = None, meanwhile: Callable[[], None] | None = None) -> Iterator[Output]:
-    """The pages at indexes: signed, and rendered unless `before` holds the same signature (with no `before`,
-    every page is rendered, and signed while the workers render it)."""
+def _signed(plan: Plan, indexes: Iterable[int], work: Work, stage: Placer | None = None,
+            meanwhile: Callable[[], None] | None = None) -> Iterator[Output]:
+    """The pages at indexes: signed, and rendered unless `work.before` holds the same signature (with no
+    `before`, every page is rendered, and signed while the workers render it)."""
     todo = []
-    if before:
+    if work.before:
         for index in indexes:
-            signature = _sign(signer, pages, paths, index, after)
-            if signature and before.get(paths[index]) == signature:
-                yield Output(paths[index], None)
+            signature = _sign(plan, index, work.after)
+            if signature and work.before.get(plan.paths[index]) == signature:
+                yield Output(plan.paths[index], None)
             else:
                 todo.append(index)
     else:
         todo = list(indexes)
-        if after is not None:
-            meanwhile = _then(lambda: [_sign(signer, pages, paths, index, after) for index in todo], meanwhile)
-    seen: dict[tuple[str, int, str], int] = {}
-    results = _rendered(env, layouts, pages, todo, jobs, stage, meanwhile)
+        meanwhile = _then(lambda: [_sign(plan, index, work.after) for index in todo], meanwhile)
+    seen: dict[Failure, int] = {}
+    results = _rendered(plan, todo, work, stage, meanwhile)
     while True:
         started = perf_counter()
-        index, result = next(results, (-1, b""))
-        if timings is not None:
-            timings["render"] = timings.get("render", 0.0) + perf_counter() - started
-        if index < 0:
+        index, result = next(results, (-1, None))
+        work.timings["render"] = work.timings.get("render", 0.0) + perf_counter() - started
+        if result is None:
             return
-        template, url, source, _ = pages[index]
-        if isinstance(result, bytes):
-            yield Output(output_path(url), result)
-        elif isinstance(result, bool):
-            yield Output(output_path(url), None, placed=result)
+        work.rendered += 1
+        page = plan.pages[index]
+        if result.failure is not None:
+            _report(result.failure, work, page.source, seen)
         else:
-            _report(result, layouts, source, seen, problems)
+            yield Output(output_path(page.url), result.data, result.placed)
 
 
-def _sign(signer: Signer, pages: list, paths: list[str], index: int, after: dict[str, str] | None) -> str:
+def _sign(plan: Plan, index: int, after: dict[str, str]) -> str:
     """The signature of the page at index, noted in `after`."""
-    template, _, _, context = pages[index]
-    signature = signer.page(template, context)
-    if signature and after is not None:
-        after[paths[index]] = signature
+    page = plan.pages[index]
+    signature = plan.signer.page(page.template, page.context)
+    if signature:
+        after[plan.paths[index]] = signature
     return signature
 
 
@@ -294,78 +353,81 @@ def _then(first: Callable[[], Any], then: Callable[[], None] | None) -> Callable
 
 PARALLEL_PAGES = 200
 WHOLE_SITE = "pages/"  # the signature key of everything every page is made from (ends with "/": not a file)
-_job: tuple[jinja2.Environment, Path, list, Stage | None] | None = None
 
 
-def _rendered(env: jinja2.Environment, layouts: Path, pages: list, todo: list[int], jobs: int,
-              stage: Stage | None = None, meanwhile: Callable[[], None] | None = None
-              ) -> Iterator[tuple[int, bytes | bool | tuple[str, int, str]]]:
-    """(index, html bytes or the error) for each page to render: in worker processes when there are many,
-    which put each page in the stage themselves when it is open (then: whether it was written). This
-    process does `meanwhile` once they have started (or first, when it renders the pages itself)."""
-    if jobs < 2 or len(todo) < PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+@dataclass(frozen=True)
+class _Job:
+    """What a render worker process is started with."""
+
+    env: jinja2.Environment
+    layouts: Path
+    pages: list[Page]
+    stage: Placer | None
+
+
+def _rendered(plan: Plan, todo: list[int], work: Work, stage: Placer | None = None,
+              meanwhile: Callable[[], None] | None = None) -> Iterator[tuple[int, Rendered]]:
+    """(index, what rendering it gave) for each page to render: in worker processes when there are many,
+    which put each page in the stage themselves when it is open. This process does `meanwhile` once they
+    have started (or first, when it renders the pages itself)."""
+    env, pages = plan.signer.env, plan.pages
+    if work.jobs < 2 or len(todo) < PARALLEL_PAGES or not workers.can_fork():
         if meanwhile is not None:
             meanwhile()
         for index in todo:
-            yield index, _render_one(env, layouts, pages[index])
+            yield index, _render_one(env, work.layouts, pages[index])
         return
-    global _job
-    _job = (env, layouts, pages, stage if stage is not None and stage.folder is not None else None)
-    chunks = [todo[i:i + 32] for i in range(0, len(todo), 32)]  # the forked workers inherit _job
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs, start_worker) as pool:
-            if _job[3] is not None:
-                _job[3].stop = pool.terminate  # no worker writes on once the build has let go of the stage
-            results = pool.imap(_render_chunk, chunks)  # (the workers start on them now)
-            if meanwhile is not None:
-                meanwhile()
-            for done in results:
-                yield from done
-    finally:
-        _job = None
+    placer = stage if stage is not None and stage.is_open() else None
+    chunks = [todo[i:i + 32] for i in range(0, len(todo), 32)]
+    with workers.pool(work.jobs, _Job(env, work.layouts, pages, placer)) as pool:
+        if placer is not None:
+            placer.on_close(pool.terminate)  # no worker writes on once the build has let go of the stage
+        results = pool.imap(_render_chunk, chunks)  # (the workers start on them now)
+        if meanwhile is not None:
+            meanwhile()
+        for done in results:
+            yield from done
 
 
-def _render_chunk(indexes: list[int]) -> list[tuple[int, bytes | bool | tuple[str, int, str]]]:
-    assert _job is not None
-    env, layouts, pages, stage = _job
-    done: list[tuple[int, bytes | bool | tuple[str, int, str]]] = []
+def _render_chunk(indexes: list[int]) -> list[tuple[int, Rendered]]:
+    job: _Job = workers.job()
+    done = []
     for index in indexes:
-        result = _render_one(env, layouts, pages[index])
-        if stage is not None and isinstance(result, bytes):
+        result = _render_one(job.env, job.layouts, job.pages[index])
+        if job.stage is not None and result.data is not None:
             with contextlib.suppress(BuildError):  # (a refused path: the build's process reports it)
-                result = stage.place(output_path(pages[index][1]), result)
+                result = Rendered(placed=job.stage.place(output_path(job.pages[index].url), result.data))
         done.append((index, result))
     return done
 
 
-def _render_one(env: jinja2.Environment, layouts: Path, page: tuple) -> bytes | tuple[str, int, str]:
-    """A page's bytes, or (layout file, line, message) when its layout fails."""
-    template, _, _, context = page
+def _render_one(env: jinja2.Environment, layouts: Path, page: Page) -> Rendered:
+    """A page's bytes, or how its layout failed."""
     try:
-        return env.get_template(template).render(context).encode("utf-8")
+        return Rendered(env.get_template(page.template).render(page.context).encode("utf-8"))
     except Exception as exc:  # noqa: BLE001 -- layouts are user code; any failure is theirs
-        return _describe(exc, template, layouts)
+        return Rendered(failure=_describe(exc, page.template, layouts))
 
 
-def _pages(site: Site) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
-    """(template, url, source shown in errors, context) for every page, in a stable order."""
+def _pages(site: Site) -> Iterator[Page]:
+    """Every page of the site, in a stable order."""
     for template, url in (("index.html", "/"), ("404.html", "/404.html"), ("search.html", "/search/"),
                           ("tags.html", "/tags/"), ("authors.html", "/authors/"), ("archive.html", "/archive/"),
                           ("sitemap.xml", "/sitemap.xml"), ("news-sitemap.xml", "/news-sitemap.xml"),
                           ("robots.txt", "/robots.txt")):
         current = url.strip("/") if url.endswith("/") else ""
-        yield template, url, FIXED_PAGES[url], _context(current, url == "/", url.endswith("/"))
+        yield Page(template, url, FIXED_PAGES[url], _context(current, url == "/", url.endswith("/")))
     for feed in site.feeds:
-        yield "feed.xml", feed.url, f"the feed {feed.url}", _context(feed=feed)
-    yield "rss.xml", "/rss.xml", FIXED_PAGES["/rss.xml"], _context(feed=site.feeds[0])
+        yield Page("feed.xml", feed.url, f"the feed {feed.url}", _context(feed=feed))
+    yield Page("rss.xml", "/rss.xml", FIXED_PAGES["/rss.xml"], _context(feed=site.feeds[0]))
     for article in site.articles:
-        yield "article.html", article.url, article.source, _context(article=article, current=article.section)
+        yield Page("article.html", article.url, article.source, _context(article=article, current=article.section))
     for page in site.pages:
-        yield "page.html", page.url, page.source, _context(page=page)
+        yield Page("page.html", page.url, page.source, _context(page=page))
     for listing in site.listings:
         current = listing.url.strip("/").split("/")[0] if listing.kind == "section" else ""
-        yield "list.html", listing.url, f"the {listing.kind} page {listing.url}", _context(
-            listing=listing, current=current, is_listing=listing.number == 1)
+        yield Page("list.html", listing.url, f"the {listing.kind} page {listing.url}", _context(
+            listing=listing, current=current, is_listing=listing.number == 1))
 
 
 def _context(current: str = "", is_home: bool = False, is_listing: bool = False, **records: Any) -> dict[str, Any]:
@@ -378,23 +440,22 @@ def direction(language: str) -> str:
     return "rtl" if language.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
 
 
-def _describe(exc: Exception, template: str, layouts: Path) -> tuple[str, int, str]:
+def _describe(exc: Exception, template: str, layouts: Path) -> Failure:
     name, line = _template_position(exc, layouts, template)
     message = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
     if isinstance(exc, jinja2.TemplateNotFound):
         message = f"template '{exc.name}' not found"
     elif not isinstance(exc, jinja2.TemplateError):
         message = f"{type(exc).__name__}: {message}"
-    return name, line, message
+    return Failure(name, line, message)
 
 
-def _report(error: tuple[str, int, str], layouts: Path, source: str, seen: dict[tuple[str, int, str], int],
-            problems: list[Problem]) -> None:
-    seen[error] = seen.get(error, 0) + 1
-    if seen[error] == 1:
-        name, line, message = error
-        shown = display_path(layouts / name, layouts.parent)
-        problems.append(Problem(shown, line, 0, f"{message} (while rendering {source})"))
+def _report(failure: Failure, work: Work, source: str, seen: dict[Failure, int]) -> None:
+    """A layout's failure as a problem, once per layout line and message however many pages it fails."""
+    seen[failure] = seen.get(failure, 0) + 1
+    if seen[failure] == 1:
+        shown = display_path(work.layouts / failure.layout, work.layouts.parent)
+        work.problems.append(Problem(shown, failure.line, 0, f"{failure.message} (while rendering {source})"))
 
 
 def _template_position(exc: Exception, layouts: Path, fallback: str) -> tuple[str, int]:

@@ -18,8 +18,8 @@ from typing import Any
 from . import __version__, bodies
 from .incremental.cache import Cache
 from .model import Site
-from .records import Article
-from .render import Output, format_date
+from .records import Article, Output
+from .render import format_date
 from .terms import words
 
 DOCS_PER_SHARD = 1000

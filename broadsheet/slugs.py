@@ -7,8 +7,8 @@ import unicodedata
 
 _INSIDE_WORD = re.compile(r"(?<=\w)['’‘`´.,]+(?=\w)")
 _SEPARATORS = re.compile(r"[\W_]+")
-_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
-                     *(f"lpt{i}" for i in range(1, 10))}
+_WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+                               *(f"lpt{i}" for i in range(1, 10))})
 MAX_SEGMENT_BYTES = 200
 
 

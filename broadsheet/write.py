@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 try:
@@ -18,9 +19,8 @@ except ImportError:  # Windows: builds are not locked against each other
     fcntl = None  # type: ignore[assignment]
 
 from .errors import BuildError, Problem, UsageError, display_path, fail_if_errors
-from .incremental.cache import file_state
-from .records import Asset
-from .render import Output
+from .files import copy_state
+from .records import Asset, Output
 
 MARKER = ".broadsheet-output"
 _RENAME_EXCHANGE = 2
@@ -52,6 +52,14 @@ class Stage:
         self.stop: Callable[[], None] = lambda: None  # stops the processes writing into it
         self.made: set[Path] = set()
 
+    def is_open(self) -> bool:
+        """Whether files can be put in it now (write() opens it, for a full build)."""
+        return self.folder is not None
+
+    def on_close(self, stop: Callable[[], None]) -> None:
+        """Call `stop` when the build lets go of the stage (it stops the processes writing into it)."""
+        self.stop = stop
+
     def place(self, path: str, data: bytes | None) -> bool:
         """Put one file in the stage: hard-linked from the previous build when its bytes are the same (data
         None: known to be), else written. True when written, False when linked. A path that leads out of the
@@ -68,47 +76,55 @@ class Stage:
         return False
 
 
-def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problems: list[Problem],
-          incremental: bool = False, on_apply: Callable[[set[str] | None], None] | None = None,
-          known: set[str] | None = None, partial: bool = False, stage_for: Stage | None = None) -> int:
-    """Write the site into out and return how many files were written; nothing changes unless all went well.
-    The caller holds the output folder's lock (see `locked`).
+@dataclass(frozen=True)
+class Writing:
+    """How to write a site: `incremental` (when the output folder holds a previous build) replaces only the
+    files whose bytes changed and deletes those the site no longer has (of `known`, the previous build's
+    files, when given); a `partial` build gives only some of the site's files (those an edit may have
+    changed), and nothing else is deleted. `on_apply` runs just before the first file is replaced, with the
+    paths about to change (None: all). A full build opens `stage` (when given) on its stage, for the
+    processes that make the outputs to put them there (see Stage)."""
 
-    A full build stages the whole site beside out and swaps it in at once. An incremental build (when out
-    holds a previous build) stages only the files whose bytes changed, then moves each into place atomically
-    and deletes files the site no longer has (those in `known`, the previous build's files, when given);
-    `on_apply` runs just before the first file is replaced, with the paths about to change (None: all).
-    A `partial` build gives only some of the site's files (those an edit may have changed): nothing else is
-    deleted. A full build opens `stage_for` (when given) on its stage, for the processes that make the
-    outputs to put them there (see Stage).
-    """
+    incremental: bool = False
+    partial: bool = False
+    known: set[str] | None = None
+    on_apply: Callable[[set[str] | None], None] | None = None
+    stage: Stage | None = None
+
+
+def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problems: list[Problem],
+          how: Writing = Writing()) -> int:
+    """Write the site into out and return how many files were written; nothing changes unless all went well.
+    The caller holds the output folder's lock (see `locked`). A full build stages the whole site beside out
+    and swaps it in at once; an incremental one stages only the files whose bytes changed, then moves each
+    into place atomically (see Writing)."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(out)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     previous = out if (out / MARKER).is_file() else None
     try:
-        if previous and (incremental or partial):
-            return _update(stage, outputs, assets, previous, problems, on_apply, known, partial)
-        staging = stage_for or Stage()
+        if previous and (how.incremental or how.partial):
+            return _update(stage, outputs, assets, previous, problems, how)
+        staging = how.stage or Stage()
         staging.folder, staging.previous = stage, previous
         count = _fill(staging, outputs, assets)
         fail_if_errors(problems)
         (stage / MARKER).write_text("This folder is written by Broadsheet; it is replaced on every build.\n")
         stage.chmod(0o755)
-        if on_apply:
-            on_apply(None)
+        if how.on_apply:
+            how.on_apply(None)
         _swap(stage, out)
     finally:
-        if stage_for is not None:
-            stage_for.stop()
-            stage_for.folder = None
+        if how.stage is not None:
+            how.stage.stop()
+            how.stage.folder = None
         shutil.rmtree(stage, ignore_errors=True)
     return count
 
 
 def _update(stage: Path, outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problems: list[Problem],
-            on_apply: Callable[[set[str] | None], None] | None, known: set[str] | None, partial: bool = False) -> int:
+            how: Writing) -> int:
     """Stage what changed, then (only when the build has no error) move it into out and drop what went."""
     # Changed files wait side by side in the stage under plain numbers: no folders to make there and remove
     # again (making a folder costs as much as writing a page on some file systems).
@@ -120,13 +136,13 @@ def _update(stage: Path, outputs: Iterator[Output], assets: Iterable[Asset], out
             changed.append(output.path)
     for asset in assets:
         current.add(asset.path)
-        if file_state(_inside(out, asset.path)) != file_state(asset.source):
+        if copy_state(_inside(out, asset.path)) != copy_state(asset.source):
             shutil.copy2(asset.source, stage / str(len(changed)))
             changed.append(asset.path)
     fail_if_errors(problems)
-    gone = known - current if known is not None else set() if partial else None
-    if on_apply:
-        on_apply(set(changed) | gone if gone is not None else None)
+    gone = how.known - current if how.known is not None else set() if how.partial else None
+    if how.on_apply:
+        how.on_apply(set(changed) | gone if gone is not None else None)
     for number, path in enumerate(changed):
         target = _inside(out, path)
         if target.parent not in checked:  # once per folder: make it, and be sure no link leads out of out
@@ -175,7 +191,7 @@ def _fill(stage: Stage, outputs: Iterator[Output], assets: Iterable[Asset]) -> i
         target = _inside(stage.folder, asset.path)
         _mkdir(target.parent, stage.made)
         old = stage.previous / asset.path if stage.previous else None
-        if old is None or file_state(old) != file_state(asset.source) or not _linked(old, target):
+        if old is None or copy_state(old) != copy_state(asset.source) or not _linked(old, target):
             shutil.copy2(asset.source, target)
             count += 1
     return count

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
@@ -13,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from broadsheet.config import Config
-from broadsheet.incremental.cache import Cache, file_state, forget, source_key
+from broadsheet.incremental.cache import Cache, forget, source_key
 from broadsheet.records import Image
 
 CONFIG = Config(title="The Test Gazette", base_url="https://example.org/", timezone="Europe/London")
@@ -202,20 +200,6 @@ def test_a_source_key_changes_with_its_settings_name_or_bytes():
               source_key("print", "", b"content/a.md---\ntitle: x\n---\n")}
     assert len(others) == 5 and key not in others
 
-
-def test_a_file_state_tells_a_copy_is_up_to_date(tmp_path):
-    source, copy = tmp_path / "map.svg", tmp_path / "copy.svg"
-    assert file_state(source) is None and file_state(str(source)) is None
-    source.write_bytes(b"<svg/>")
-    state = file_state(source)
-    assert state == (6, source.stat().st_mtime_ns) and file_state(str(source)) == state
-    shutil.copy2(source, copy)
-    assert file_state(copy) == state
-    source.write_bytes(b"<svg></svg>")
-    assert file_state(source) != state
-    copy.write_bytes(b"<svg>")  # the same size, written later
-    os.utime(copy, ns=(state[1] + 10**9, state[1] + 10**9))
-    assert file_state(copy) != state
 
 
 def test_forget_deletes_the_cache(tmp_path):

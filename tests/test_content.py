@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from broadsheet.config import load_config
-from broadsheet.content import load
+from broadsheet.config import Folders, load_config
+from broadsheet.content import load, survey
 from broadsheet.errors import Problem
 
 from .conftest import article
@@ -18,7 +18,8 @@ def read(make_site, files: dict[str, str | bytes]):
     root = make_site(files)
     config = load_config(root / "pyproject.toml")
     problems: list[Problem] = []
-    return load(config, root / "content", root / "layouts" / "static", problems), problems
+    sources = survey(config, Folders(root / "content", root / "layouts", root / "site"), problems)
+    return load(config, sources, problems), problems
 
 
 def messages(problems: list[Problem]) -> list[str]:

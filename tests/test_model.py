@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from broadsheet.config import load_config
-from broadsheet.content import load
+from broadsheet.config import Folders, load_config
+from broadsheet.content import load, survey
 from broadsheet.model import make_site, output_path
 
 from .conftest import article
@@ -21,7 +21,7 @@ def site_of(make_site, files, drafts=False, future=False, config=None):
     root = make_site(files) if config is None else make_site(files, config)
     cfg = load_config(root / "pyproject.toml")
     problems = []
-    content = load(cfg, root / "content", root / "layouts" / "static", problems)
+    content = load(cfg, survey(cfg, Folders(root / "content", root / "layouts", root / "site"), problems), problems)
     return make_site_(cfg, content, problems, drafts, future), problems
 
 

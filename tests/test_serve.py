@@ -449,19 +449,18 @@ def test_a_tab_that_was_loading_when_the_tabs_were_told_is_told_when_it_connects
 
 
 def test_open_tabs_get_their_page_before_the_rest_is_written_and_one_reload_each(make_site, monkeypatch):
-    from dataclasses import replace
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
     from livereload.handlers import LiveReloadHandler
 
-    from broadsheet.pipeline import Options, build
+    from broadsheet.live.site import LiveSite, OpenPages
+    from broadsheet.pipeline import Options
 
     from .conftest import article
     root = make_site({f"content/articles/news/s{n}.md": article(f"Story {n}", f"2024-05-0{n + 1}") for n in range(3)})
-    options = Options(config=root / "pyproject.toml", now=datetime(2024, 6, 1, tzinfo=ZoneInfo("UTC")), jobs=1,
-                      keep=True)
-    build(options)
+    live = LiveSite(Options(config=root / "pyproject.toml", now=datetime(2024, 6, 1, tzinfo=ZoneInfo("UTC")), jobs=1))
+    live.rebuild()
     during: dict[str, bytes] = {}
 
     def rebuild(changed: list[Path], first: frozenset[str], on_first) -> str:
@@ -470,7 +469,7 @@ def test_open_tabs_get_their_page_before_the_rest_is_written_and_one_reload_each
             for path in ("/2024/05/story-1/", "/2024/05/story-2/"):
                 during[path] = call(preview, path)[2]
 
-        build(replace(options, changed=frozenset(changed), first=first, on_first=told))
+        live.rebuild(changed, OpenPages(first, told))
         return ""
 
     open_tab, other_tab = Tab(), Tab()

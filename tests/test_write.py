@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from broadsheet.errors import BuildError, Problem, UsageError, display_path
-from broadsheet.records import Asset
-from broadsheet.render import Output
-from broadsheet.write import MARKER, Stage, check_output_folder, locked, write
+from broadsheet.records import Asset, Output
+from broadsheet.write import MARKER, Stage, Writing, check_output_folder, locked, write
 
 from .conftest import snapshot, write_files
 
@@ -24,9 +23,10 @@ def outputs(files: dict[str, bytes | None]) -> list[Output]:
     return [Output(path, data) for path, data in files.items()]
 
 
-def built(out: Path, files: dict[str, bytes | None] = SITE, assets: tuple[Asset, ...] = (), **flags) -> int:
+def built(out: Path, files: dict[str, bytes | None] = SITE, assets: tuple[Asset, ...] = (),
+          incremental: bool = False) -> int:
     """write() of files and assets into out with no problems; how many files it wrote."""
-    return write(iter(outputs(files)), assets, out, [], **flags)
+    return write(iter(outputs(files)), assets, out, [], Writing(incremental=incremental))
 
 
 def inode(path: Path) -> int:
@@ -104,7 +104,7 @@ def test_a_failing_build_leaves_the_old_folder_as_it_was(tmp_path, incremental, 
             yield output
 
     with pytest.raises(exception):
-        write(made(), (), out, problems, incremental=incremental)
+        write(made(), (), out, problems, Writing(incremental=incremental))
     assert snapshot(out) == before
     assert beside(out) == [] and not (tmp_path / "evil.html").exists()
 

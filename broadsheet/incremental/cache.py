@@ -14,6 +14,7 @@ import pickle
 import sqlite3
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,7 @@ import jinja2.bccache
 from .. import __version__
 from ..config import Config
 
-FORMAT = 4  # raise whenever what is stored changes shape, so an older cache is never trusted
-RECENT_NS = 3_000_000_000  # a file changed this lately is known by its bytes (coarse clocks tick every 1-2 s)
+FORMAT = 5  # raise whenever what is stored changes shape, so an older cache is never trusted
 # The settings that what a source becomes depends on (dates, addresses, Markdown and its sanitiser, the paths
 # problems name); tests/test_incremental.py holds every other setting to leave every record as it was.
 READING = ("timezone", "default_section", "permalink", "base_path", "raw_html", "embed_hosts", "markdown_timeout",
@@ -35,15 +35,21 @@ _SCHEMA = ("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB
            "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
-# What the last build in this process read or made, by key (see get_many), and the identity of its cache file:
-# the values are trusted only with that same file (whose entries they lean on, such as bodies).
-_REMEMBERED: tuple[str, dict[str, Any]] = ("", {})
+
+@dataclass(frozen=True)
+class Memory:
+    """What a build read or made, by key (see get_many), kept by a long-lived process for its next build,
+    with the identity of its cache file: the values are trusted only with that same file (whose entries
+    they lean on, such as bodies)."""
+
+    identity: str
+    values: dict[str, Any]
 
 
 class Cache:
     """Entries by key in one SQLite file; entries not used by a build are dropped when it saves."""
 
-    def __init__(self, path: Path, config: Config) -> None:
+    def __init__(self, path: Path, config: Config, memory: Memory | None = None) -> None:
         self.path = path
         self.fingerprint = hashlib.sha256(f"{__version__}\n{FORMAT}\n{config!r}".encode()).hexdigest()
         self.reading = hashlib.sha256(  # the part of the fingerprint that sources are read with
@@ -66,7 +72,8 @@ class Cache:
         self.identity = self._identity()
         self.remembered: dict[str, Any] = {}
         self.partial = False
-        self._recalled = _REMEMBERED[1] if self.identity and _REMEMBERED[0] == self.identity else {}
+        self._recalled = memory.values if memory is not None and self.identity and memory.identity == self.identity \
+            else {}
 
     def carry_over(self, names: list[str]) -> None:
         """For a build that reads only the sources that changed (`names`): every other source's note and
@@ -208,23 +215,20 @@ class Cache:
             self.stored = {}
         return dict(self.stored)
 
-    def ledger(self) -> tuple | None:
-        """What the last complete build was made from (see pipeline), until when it holds, its summary and
-        the files it read by their bytes; None when the output folder may have changed since (a build began
-        writing and did not finish)."""
+    def ledger(self) -> Any | None:
+        """The ledger's entry (see ledger.py): what the last complete build was made from; None when the
+        output folder may have changed since (a build began writing and did not finish)."""
         try:
             row = self.db.execute("SELECT value FROM meta WHERE name = 'ledger'").fetchone()
             return pickle.loads(bytes.fromhex(row[0])) if row else None
         except (sqlite3.DatabaseError, ValueError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
             return None
 
-    def save_ledger(self, inputs: str, until: float | None, summary: Any, racy: dict[str, str], since: float,
-                    quick: bool = False) -> None:
-        """Note that the output folder now holds exactly what `inputs` make, from `since` until `until`
-        (timestamps), and whether a quick rebuild made it."""
+    def save_ledger(self, entry: Any) -> None:
+        """Note what the output folder now holds (the ledger's entry, see ledger.py)."""
         with self.db:
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('ledger', ?)", (pickle.dumps(
-                (inputs, until, summary, racy, quick, since), protocol=pickle.HIGHEST_PROTOCOL).hex(),))
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('ledger', ?)",
+                            (pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL).hex(),))
 
     def forget_signatures(self, paths: set[str] | None) -> None:
         """Blank the signatures of outputs about to be replaced or deleted (None: of all), before they are.
@@ -249,9 +253,6 @@ class Cache:
     def save(self) -> None:
         """Write new entries and drop those this build did not use, in one transaction (rows that did not
         change are not written again)."""
-        global _REMEMBERED
-        # only this build's (an edited source's old record goes), and only for a cache file known by name
-        _REMEMBERED = (self.identity, self.remembered) if self.identity else ("", {})
         with self.db:
             self._flush()
             if self.partial:  # only some sources were looked at: the others' notes stay
@@ -268,6 +269,11 @@ class Cache:
                 # handing SQLite every used key to compare: 30,000 at 10,000 articles)
                 unused = {key for (key,) in self.db.execute("SELECT key FROM entries")} - self.used
                 self.db.executemany("DELETE FROM entries WHERE key = ?", ((key,) for key in unused))
+
+    def memory(self) -> Memory | None:
+        """What this build read or made, for the next build of a long-lived process (see get_many): only
+        this build's values (an edited source's old record goes), and only for a cache file known by name."""
+        return Memory(self.identity, self.remembered) if self.identity else None
 
     def close(self) -> None:
         """Let go of the database file."""
@@ -290,15 +296,6 @@ class _TemplateCache(jinja2.BytecodeCache):
 def source_key(fingerprint: str, name: str, data: bytes) -> str:
     """The key of a source: its name, its bytes and everything that shapes what it becomes."""
     return hashlib.sha256(fingerprint.encode() + b"\0" + name.encode() + b"\0" + data).hexdigest()
-
-
-def file_state(path: Path | str) -> tuple[int, int] | None:
-    """(size, mtime) of a file, or None when it is not there: enough to tell a copy is up to date."""
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return (stat.st_size, stat.st_mtime_ns)
 
 
 def forget(path: Path) -> None:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import re
 import select
 import struct
 import sys
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
+
+from ..files import copy_state, ignored
 
 _IN_MODIFY, _IN_ATTRIB, _IN_CLOSE_WRITE = 0x2, 0x4, 0x8
 _IN_MOVED_FROM, _IN_MOVED_TO, _IN_CREATE, _IN_DELETE = 0x40, 0x80, 0x100, 0x200
@@ -26,14 +27,6 @@ _MASK = (_IN_MODIFY | _IN_ATTRIB | _IN_CLOSE_WRITE | _IN_MOVED_FROM | _IN_MOVED_
          | _IN_DELETE_SELF | _IN_MOVE_SELF)
 _EVENT = struct.Struct("iIII")
 OVERFLOW = "<many changes>"  # a path standing for "the kernel's queue overflowed: anything may have changed"
-
-
-_IGNORED = re.compile(r"^(\.|#)|~$|\.(swp|swx|tmp|bak)$")
-
-
-def ignored(name: str) -> bool:
-    """Hidden files, editor swap and backup files: never read by a build, never a reason to rebuild."""
-    return bool(_IGNORED.search(name))
 
 
 class Poller:
@@ -172,19 +165,18 @@ def snapshot(sources: Iterable[Path]) -> dict[str, tuple[int, int]]:
     found = {}
     for source in sources:
         if source.is_file():
-            stat = source.stat()
-            found[str(source)] = (stat.st_size, stat.st_mtime_ns)
+            known = copy_state(source)
+            if known is not None:
+                found[str(source)] = known
             continue
         for directory, subdirs, names in os.walk(source):
             subdirs[:] = [d for d in subdirs if not d.startswith(".")]
             for name in names:
                 if ignored(name):
                     continue
-                try:
-                    stat = os.stat(os.path.join(directory, name))
-                except OSError:
-                    continue
-                found[os.path.join(directory, name)] = (stat.st_size, stat.st_mtime_ns)
+                known = copy_state(os.path.join(directory, name))
+                if known is not None:
+                    found[os.path.join(directory, name)] = known
     return found
 
 

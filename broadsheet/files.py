@@ -1,0 +1,59 @@
+"""What the build counts as its files: the names it skips, which files under layouts/ are layouts, and a
+file's state (how a build tells a file is untouched without reading it)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+_IGNORED = re.compile(r"^(\.|#)|~$|\.(swp|swx|tmp|bak)$")
+LAYOUT_SUFFIXES = (".html", ".xml", ".txt")
+STATIC = "static"  # the folder of layouts/ copied to the site as it is (CSS, scripts, icons)
+RECENT_NS = 3_000_000_000  # a file changed this lately is known by its bytes (coarse clocks tick every 1-2 s)
+
+
+def ignored(name: str) -> bool:
+    """Hidden files, editor swap and backup files: never read by a build, never a reason to rebuild."""
+    return bool(_IGNORED.search(name))
+
+
+def is_layout(name: str) -> bool:
+    """Whether a file of layouts/, by its path there ('partials/card.html'), is a Jinja2 layout."""
+    return name.endswith(LAYOUT_SUFFIXES) and not name.startswith(STATIC + "/")
+
+
+def layout_files(folder: str) -> list[tuple[str, os.stat_result | None]]:
+    """(path, state) of every file under layouts/ as the build reads them: Jinja2 and the copy of
+    layouts/static/ follow links to folders, so this does too (editor leftovers and hidden files skipped)."""
+    found = []
+    for directory, subdirs, names in os.walk(folder, followlinks=True):
+        subdirs[:] = sorted(d for d in subdirs if not ignored(d))
+        for name in sorted(names):
+            if not ignored(name):
+                path = os.path.join(directory, name)
+                try:
+                    found.append((path, os.stat(path)))
+                except OSError:
+                    found.append((path, None))
+    return found
+
+
+def state(stat: os.stat_result) -> str:
+    """A file's state as text: size, modification and change times, and inode (all the same: untouched)."""
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
+
+
+def is_recent(stat: os.stat_result, recent: int) -> bool:
+    """Whether the file changed at or after `recent` (nanoseconds): then its state alone does not tell a
+    second save within the clock's tick from the first."""
+    return max(stat.st_mtime_ns, stat.st_ctime_ns) >= recent
+
+
+def copy_state(path: Path | str) -> tuple[int, int] | None:
+    """(size, mtime) of a file, or None when it is not there: enough to tell a copy is up to date."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns)

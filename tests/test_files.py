@@ -1,0 +1,81 @@
+"""What the build counts as its files: ignored names, layouts, a file's state."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import pytest
+
+from broadsheet.files import copy_state, ignored, is_layout, is_recent, layout_files, state
+
+
+@pytest.mark.parametrize("name", [".hidden", ".#story.md", "#story.md#", "story.md~", "story.md.swp", "x.swx",
+                                  "x.tmp", "x.bak", ".git"])
+def test_hidden_files_and_editor_leftovers_are_ignored(name):
+    assert ignored(name)
+
+
+@pytest.mark.parametrize("name", ["story.md", "map.svg", "tmp.md", "bakery.md", "swp", "a~b.md"])
+def test_ordinary_names_are_not_ignored(name):
+    assert not ignored(name)
+
+
+def test_layouts_are_the_templates_outside_static():
+    assert is_layout("article.html") and is_layout("partials/card.html") and is_layout("feed.xml")
+    assert is_layout("robots.txt")
+    assert not is_layout("static/css/site.css") and not is_layout("static/page.html")
+    assert not is_layout("favicon.svg") and not is_layout("notes.md")
+
+
+def test_layout_files_follow_links_to_folders_and_skip_leftovers(tmp_path):
+    layouts, shared = tmp_path / "layouts", tmp_path / "shared"
+    (layouts / "partials").mkdir(parents=True)
+    shared.mkdir()
+    for path in (layouts / "base.html", layouts / "partials/card.html", layouts / "base.html~",
+                 layouts / ".hidden.html", shared / "rail.html"):
+        path.write_text("x")
+    os.symlink(shared, layouts / "linked")
+    os.symlink(tmp_path / "missing.html", layouts / "broken.html")
+    found = {os.path.relpath(path, layouts): stat for path, stat in layout_files(str(layouts))}
+    assert set(found) == {"base.html", "broken.html", "linked/rail.html", "partials/card.html"}
+    assert found["broken.html"] is None and found["base.html"].st_size == 1
+
+
+def test_a_state_changes_with_the_file(tmp_path):
+    path = tmp_path / "a.md"
+    path.write_text("one")
+    first = state(path.stat())
+    assert first == state(path.stat())
+    path.write_text("two")  # the same size: the times (and the change time) tell
+    os.utime(path, ns=(path.stat().st_mtime_ns + 10**9,) * 2)
+    assert state(path.stat()) != first
+    renamed = tmp_path / "b.md"
+    shutil.copy2(path, renamed)  # the same size and times, another inode
+    assert state(renamed.stat()).split(":")[0] == state(path.stat()).split(":")[0]
+    assert state(renamed.stat()) != state(path.stat())
+
+
+def test_a_file_changed_lately_is_recent(tmp_path):
+    path = tmp_path / "a.md"
+    path.write_text("x")
+    assert is_recent(path.stat(), time.time_ns() - 3_000_000_000)
+    os.utime(path, ns=(10**9, 10**9))  # (the change time still says now)
+    assert is_recent(path.stat(), time.time_ns() - 3_000_000_000)
+    assert not is_recent(path.stat(), time.time_ns() + 10**9)
+
+
+def test_a_copy_state_tells_a_copy_is_up_to_date(tmp_path):
+    source, copy = tmp_path / "map.svg", tmp_path / "copy.svg"
+    assert copy_state(source) is None and copy_state(str(source)) is None
+    source.write_bytes(b"<svg/>")
+    state = copy_state(source)
+    assert state == (6, source.stat().st_mtime_ns) and copy_state(str(source)) == state
+    shutil.copy2(source, copy)
+    assert copy_state(copy) == state
+    source.write_bytes(b"<svg></svg>")
+    assert copy_state(source) != state
+    copy.write_bytes(b"<svg>")  # the same size, written later
+    os.utime(copy, ns=(state[1] + 10**9, state[1] + 10**9))
+    assert copy_state(copy) != state
