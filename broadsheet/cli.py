@@ -249,8 +249,8 @@ def run_deploy(args: argparse.Namespace) -> int:
     message = args.message or (f"Publish {config.title}" + (f" from {source}" if source else "") +
                                (" with uncommitted changes" if dirty else "") + f" (broadsheet {__version__})")
     try:
-        change = deploy.publish(git, out, args.remote, args.branch, message, args.cname or config.cname or None,
-                                args.dry_run)
+        change = deploy.publish(git, out, deploy.Request(args.remote, args.branch, message,
+                                                         args.cname or config.cname or None, args.dry_run))
     except deploy.DeployError as exc:
         print(f"broadsheet: error: {exc}", file=sys.stderr)
         return 1
