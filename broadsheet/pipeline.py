@@ -21,7 +21,7 @@ from .incremental import ledger
 from .incremental.cache import Cache, forget
 from .incremental.signatures import keep_facts, recall_facts
 from .live.resident import KEPT, MOST_RESIDENT, Resident, edited, same_sources
-from .model import Site, make_site
+from .model import Selection, Site, make_site
 from .records import Content
 from .render import Output, layout_names, make_environment, render, render_first
 from .write import Stage, check_output_folder, locked, write
@@ -189,7 +189,7 @@ def _model(options: Options, config: Config, content: Content, now: datetime, ca
     """The site these records make, with the related-stories table kept in the cache."""
     memo = cache.get_many(["related"], remember=True).get("related") or {}
     related_inputs = memo.get("inputs")
-    site = make_site(config, content, now, options.drafts, options.future, problems, memo)
+    site = make_site(config, content, Selection(now, options.drafts, options.future), problems, memo)
     if memo.get("inputs") != related_inputs:  # the related-stories table was worked out again: keep the new one
         cache.put("related", memo, remember=True)
     return site
