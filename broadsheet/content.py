@@ -21,7 +21,7 @@ from markdown import Markdown
 
 from . import bodies, meta
 from .config import Config
-from .documents import forget_folders, make_record
+from .documents import Parsed, forget_folders, make_record
 from .errors import Problem, display_path, has_errors
 from .incremental.cache import RECENT_NS, Cache, file_state, source_key
 from .live.watch import ignored
@@ -160,7 +160,7 @@ def _make(source: tuple[str, str, str, str, bytes]) -> tuple[str, str, Any, list
             body = ("", f"markdown rendering took longer than {config.markdown_timeout:g} s; not rendered "
                         "(look for runaway brackets, emphasis or spaces; the limit is the markdown_timeout setting)",
                     "", ())
-        record = make_record(kind, config, document, PurePosixPath(rel), content_dir, body, found)
+        record = make_record(kind, config, Parsed(document, PurePosixPath(rel), body), content_dir, found)
     finally:
         bodies.current = outer
     dependencies = _dependencies(document, content_dir)
