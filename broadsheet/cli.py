@@ -25,6 +25,7 @@ from .slugs import slugify
 from .write import MARKER
 
 if TYPE_CHECKING:
+    from .deploy import Change, Git, Request
     from .live.site import LiveSite
 
 COMMANDS = ("build", "import", "serve", "watch", "check", "deploy")
@@ -248,29 +249,41 @@ def run_deploy(args: argparse.Namespace) -> int:
     if _report_links(out, config, args.force):
         print("Not published: fix the broken links above (or publish anyway with --force).", file=sys.stderr)
         return 1
-    source = git.run("rev-parse", "--short", "HEAD", check=False).stdout.strip()
-    dirty = git.run("status", "--porcelain", "--untracked-files=no", check=False).stdout.strip()
-    message = args.message or (f"Publish {config.title}" + (f" from {source}" if source else "") +
-                               (" with uncommitted changes" if dirty else "") + f" (broadsheet {__version__})")
+    default_message = _deploy_message(git, config)
+    request = deploy.Request(args.remote, args.branch, args.message or default_message,
+                             args.cname or config.cname or None, args.dry_run)
     try:
-        change = deploy.publish(git, out, args.remote, args.branch, message, args.cname or config.cname or None,
-                                args.dry_run)
+        change = deploy.publish(git, out, request)
     except deploy.DeployError as exc:
         print(f"broadsheet: error: {exc}", file=sys.stderr)
         return 1
+    _say_deployed(change, request)
+    return 0
+
+
+def _deploy_message(git: Git, config: Config) -> str:
+    """The deploy commit's message when none is given: the paper, the commit it was built from, and whether
+    the checkout had uncommitted changes."""
+    source = git.run("rev-parse", "--short", "HEAD", check=False).stdout.strip()
+    dirty = git.run("status", "--porcelain", "--untracked-files=no", check=False).stdout.strip()
+    return (f"Publish {config.title}" + (f" from {source}" if source else "") +
+            (" with uncommitted changes" if dirty else "") + f" (broadsheet {__version__})")
+
+
+def _say_deployed(change: Change, request: Request) -> None:
+    """One line on what the deploy committed and pushed (dry: what it would, after the files it would change)."""
     counts = f"{len(change.added)} added, {len(change.changed)} changed, {len(change.removed)} removed"
     parent = f" on top of {change.parent[:12]}" if change.parent else " as the branch's first commit"
-    if args.dry_run:
+    if request.dry_run:
         for mark, paths in (("A", change.added), ("M", change.changed), ("D", change.removed)):
             for path in paths:
                 print(f"{mark}\t{path}")
-        print(f"Would commit {counts} to '{args.branch}'{parent} and push it to '{args.remote}'.")
+        print(f"Would commit {counts} to '{request.branch}'{parent} and push it to '{request.remote}'.")
     elif change.commit is None:
         print(f"Nothing changed since the last deploy ({change.parent[:12] if change.parent else ''}); "
               "nothing was pushed.")
     else:
-        print(f"Published {change.commit[:12]} to {args.remote}/{args.branch}{parent}: {counts}.")
-    return 0
+        print(f"Published {change.commit[:12]} to {request.remote}/{request.branch}{parent}: {counts}.")
 
 
 def run_watch(args: argparse.Namespace) -> int:

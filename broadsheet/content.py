@@ -16,7 +16,7 @@ from typing import Any
 
 from . import bodies, meta, workers
 from .config import Config, Folders
-from .documents import forget_folders, make_record
+from .documents import Parsed, forget_folders, make_record
 from .errors import Problem, display_path, has_errors
 from .files import RECENT_NS, copy_state, ignored, is_recent
 from .files import state as state_of
@@ -179,7 +179,7 @@ def _make(reading: _Reading, source: tuple[str, str, str, str, bytes]) -> tuple[
             body = ("", f"markdown rendering took longer than {config.markdown_timeout:g} s; not rendered "
                         "(look for runaway brackets, emphasis or spaces; the limit is the markdown_timeout setting)",
                     "", ())
-        record = make_record(kind, config, document, PurePosixPath(rel), content_dir, body, found)
+        record = make_record(kind, config, Parsed(document, PurePosixPath(rel), body), content_dir, found)
     finally:
         bodies.current = outer
     dependencies = _dependencies(document, content_dir)

@@ -38,6 +38,17 @@ class Change:
         return not (self.added or self.changed or self.removed)
 
 
+@dataclass(frozen=True)
+class Request:
+    """What to publish where: the deploy command's remote, branch and flags, and the commit's message."""
+
+    remote: str
+    branch: str
+    message: str
+    cname: str | None = None
+    dry_run: bool = False
+
+
 class Git:
     """git run in one repository, with the user's environment (identity, config) but a private index."""
 
@@ -102,18 +113,18 @@ def files_of(out: Path, cname: str | None) -> dict[str, tuple[str, bytes | None,
     return found
 
 
-def publish(git: Git, out: Path, remote: str, branch: str, message: str, cname: str | None,
-            dry_run: bool) -> Change:
+def publish(git: Git, out: Path, request: Request) -> Change:
     """Commit the site as the branch's next commit and push it (or, dry, say what that commit would be)."""
+    remote, branch, message = request.remote, request.branch, request.message
     parent = _parent(git, remote, branch)
-    files = files_of(out, cname)
-    hashes = _hash(git, files, write=not dry_run)
+    files = files_of(out, request.cname)
+    hashes = _hash(git, files, write=not request.dry_run)
     before = _listing(git, parent) if parent else {}
     after = {path: (files[path][0], hashes[path]) for path in files}
     change = Change(tuple(sorted(after.keys() - before.keys())),
                     tuple(sorted(p for p in after.keys() & before.keys() if after[p] != before[p])),
                     tuple(sorted(before.keys() - after.keys())), parent)
-    if dry_run or (change.empty and parent):
+    if request.dry_run or (change.empty and parent):
         return change
     with tempfile.TemporaryDirectory(prefix="broadsheet-deploy-") as temporary:
         index = {"GIT_INDEX_FILE": str(Path(temporary) / "index")}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from html import unescape
 from pathlib import Path, PurePosixPath
@@ -27,9 +27,19 @@ PAGE_KEYS = ("title", "description", "slug", "draft", "lang")
 PROFILE_KEYS = ("name", "role", "photo", "description")
 
 
-def make_record(kind: str, config: Config, document: meta.Document, rel: PurePosixPath, content_dir: Path,
-            body: tuple, problems: list[Problem]):
+@dataclass(frozen=True)
+class Parsed:
+    """A source file read and rendered: its front matter and Markdown, its path inside content/, and its body
+    as markup.render_safely gave it (html, error, search terms, what the sanitiser removed)."""
+
+    document: meta.Document
+    rel: PurePosixPath
+    body: tuple
+
+
+def make_record(kind: str, config: Config, parsed: Parsed, content_dir: Path, problems: list[Problem]):
     """The record a document makes, by the folder it is in."""
+    document, rel, body = parsed.document, parsed.rel, parsed.body
     if kind == "articles":
         return _article(config, document, rel, content_dir, body, problems)
     if kind == "pages":

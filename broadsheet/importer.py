@@ -45,25 +45,42 @@ class Report:
         return has_errors(self.problems)
 
 
+@dataclass(frozen=True)
+class Job:
+    """One import: what was asked, the site's settings, and the report every file's problems go into."""
+
+    request: Request
+    config: Config
+    report: Report
+
+
+@dataclass(frozen=True)
+class Source:
+    """A plain-text file being imported, and its path as problems name it."""
+
+    path: Path
+    shown: str
+
+
 def run_import(config: Config, request: Request) -> Report:
     """Import every plain-text file named (folders: every .txt inside), in a stable order."""
-    report = Report()
+    job = Job(request, config, Report())
     imported = _already_imported(request.into)
     claimed: set[Path] = set()
-    for source in _sources(request.paths, report):
-        shown = display_path(source, config.root)
-        copy = _read(source, shown, request, config, report)
+    for path in _sources(request.paths, job.report):
+        source = Source(path, display_path(path, config.root))
+        copy = _read(source, job)
         if copy is None:
             continue
-        target, slug = _target(copy, source, shown, request, config, imported, claimed, report)
+        target, slug = _target(copy, source, job, imported, claimed)
         if target is None:
             continue
-        text = render(copy, slug, source.name, request, config, shown, report)
+        text = render(copy, slug, source, job)
         if not request.dry_run:
             _write(target, text, replace=target.exists())
         claimed.add(target)
-        report.written.append((target, text))
-    return report
+        job.report.written.append((target, text))
+    return job.report
 
 
 def _sources(paths: Iterable[Path], report: Report) -> list[Path]:
@@ -78,8 +95,9 @@ def _sources(paths: Iterable[Path], report: Report) -> list[Path]:
     return found
 
 
-def _read(source: Path, shown: str, request: Request, config: Config, report: Report) -> Copy | None:
-    data = source.read_bytes()
+def _read(source: Source, job: Job) -> Copy | None:
+    shown, report = source.shown, job.report
+    data = source.path.read_bytes()
     reason = "the file is empty" if not data.strip() else "binary data, not plain text" if b"\0" in data else ""
     if not reason:
         try:
@@ -88,22 +106,23 @@ def _read(source: Path, shown: str, request: Request, config: Config, report: Re
             text = data.decode("cp1252", errors="replace")
             report.problems.append(Problem(shown, message="not UTF-8; read as Windows-1252", severity="note"))
         try:
-            return parse(text, request.day_first, config.import_furniture)
+            return parse(text, job.request.day_first, job.config.import_furniture)
         except NotAnArticle as exc:
             reason = str(exc)
     report.problems.append(Problem(shown, message=f"not an article: {reason}; skipped"))
     return None
 
 
-def _target(copy: Copy, source: Path, shown: str, request: Request, config: Config,
-            imported: dict[str, Path], claimed: set[Path], report: Report) -> tuple[Path | None, str]:
+def _target(copy: Copy, source: Source, job: Job, imported: dict[str, Path],
+            claimed: set[Path]) -> tuple[Path | None, str]:
     """Where this copy goes: its earlier import (only with --force), else a free <slug>[-N].md."""
+    shown, request, config, report = source.shown, job.request, job.config, job.report
     slug = slugify(copy.title)
     problem = slug_problem(slug)
     if problem:
         report.problems.append(Problem(shown, 1, 1, f"{problem}; skipped"))
         return None, ""
-    earlier = imported.get(source.name)
+    earlier = imported.get(source.path.name)
     if earlier is not None:
         if not request.force:
             report.problems.append(Problem(shown, message=f"already imported as {display_path(earlier, config.root)}; "
@@ -118,9 +137,9 @@ def _target(copy: Copy, source: Path, shown: str, request: Request, config: Conf
     return folder / f"{candidate}.md", candidate
 
 
-def render(copy: Copy, slug: str, source_name: str, request: Request, config: Config, shown: str,
-           report: Report) -> str:
+def render(copy: Copy, slug: str, source: Source, job: Job) -> str:
     """The Markdown file for copy: front matter in the content model's order, then escaped paragraphs."""
+    shown, request, config, report = source.shown, job.request, job.config, job.report
     authors = list(copy.authors) or [a for a in (request.author or config.default_author,) if a]
     when = copy.date or request.date or datetime.now(config.zone).date()
     if not copy.has_byline:
@@ -139,7 +158,7 @@ def render(copy: Copy, slug: str, source_name: str, request: Request, config: Co
         data["image"] = {k: v for k, v in (("caption", copy.caption), ("credit", copy.credit)) if v}
     if request.section:
         data["section"] = request.section
-    data |= {"slug": slug, "source": source_name}
+    data |= {"slug": slug, "source": source.path.name}
     body = "\n\n".join(escape(p) for p in copy.paragraphs)
     return frontmatter.dumps(frontmatter.Post(body, **data), sort_keys=False, width=10**6) + "\n"
 

@@ -175,13 +175,23 @@ class Site:
         return next((a for a in self.articles if a.featured), self.articles[0] if self.articles else None)
 
 
-def make_site(config: Config, content: Content, now: datetime, drafts: bool, future: bool,
-              problems: list[Problem], memo: dict | None = None) -> Site:
+@dataclass(frozen=True)
+class Selection:
+    """Which articles a build publishes: those live at `now`, and drafts or future-dated ones only when asked."""
+
+    now: datetime
+    drafts: bool = False
+    future: bool = False
+
+
+def make_site(config: Config, content: Content, selection: Selection, problems: list[Problem],
+              memo: dict | None = None) -> Site:
     """Choose what is published, order it, group it and give everything its URL.
 
     `memo` carries the related-stories table from the last build; it is reused while no article's tags,
     section or place in the order changed, and refreshed otherwise.
     """
+    now, drafts, future = selection.now, selection.drafts, selection.future  # read once, not for each article
     shown = [a for a in content.articles if published(a, now, drafts, future)]
     articles = tuple(sorted(shown, key=newest_first))  # each carries its URL from documents.permalink
     pages = tuple(replace(p, url=f"/{p.slug}/") for p in content.pages if drafts or not p.draft)
@@ -304,13 +314,13 @@ def _listings(config: Config, sections, tags, authors, archives, feeds) -> Itera
     for kind, terms in (("section", sections), ("tag", tags), ("author", authors), ("archive", archives)):
         for term in terms:
             description = term.profile.role if kind == "author" and term.profile else ""
-            yield from paginate(config, kind, term.name, description, term.url, term.articles,
-                                feed_urls.get(term.url, ""))
+            yield from paginate(config, kind, term, description, feed_urls.get(term.url, ""))
 
 
-def paginate(config: Config, kind: str, title: str, description: str, url: str,
-             articles: tuple[Article, ...], feed_url: str = "") -> Iterable[Listing]:
-    """Split a list of articles into pages of per_page: page 1 at url, then url/page/N/."""
+def paginate(config: Config, kind: str, term: Section | Tag | Author | Archive, description: str = "",
+             feed_url: str = "") -> Iterable[Listing]:
+    """Split a term's articles into pages of per_page, titled by its name: page 1 at its url, then url/page/N/."""
+    title, url, articles = term.name, term.url, term.articles
     count = max(1, ceil(len(articles) / config.per_page))
     urls = tuple(url if n == 1 else f"{url}page/{n}/" for n in range(1, count + 1))
     for number in range(1, count + 1):

@@ -28,7 +28,7 @@ from .files import is_layout
 from .incremental import ledger
 from .incremental.cache import Cache, Memory, forget
 from .incremental.signatures import keep_facts, recall_facts
-from .model import Site, make_site
+from .model import Selection, Site, make_site
 from .records import Content, Output
 from .write import Stage, Writing, check_output_folder, locked, write
 
@@ -165,7 +165,8 @@ def model(run: Run, content: Content) -> Site:
     """The site these records make, with the related-stories table kept in the cache."""
     memo = run.cache.get_many(["related"], remember=True).get("related") or {}
     related_inputs = memo.get("inputs")
-    site = make_site(run.config, content, run.now, run.options.drafts, run.options.future, run.problems, memo)
+    site = make_site(run.config, content, Selection(run.now, run.options.drafts, run.options.future), run.problems,
+                     memo)
     if memo.get("inputs") != related_inputs:  # the related-stories table was worked out again: keep the new one
         run.cache.put("related", memo, remember=True)
     return site

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 from time import perf_counter
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import jinja2
@@ -22,6 +22,9 @@ from .files import is_layout
 from .incremental.signatures import Signer, layout_facts
 from .model import FIXED_PAGES, Site, output_path
 from .records import Output
+
+if TYPE_CHECKING:
+    from .config import Config
 
 RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"})
 REQUIRED_LAYOUTS = ("base.html", "article.html", "page.html", "index.html", "list.html", "404.html", "tags.html",
@@ -43,8 +46,24 @@ def make_environment(site: Site, layouts: Path, problems: list[Problem],
         auto_reload=False,
         bytecode_cache=bytecode,
     )
-    base_path = site.config.base_path
-    origin = "{0.scheme}://{0.netloc}".format(urlsplit(site.config.base_url))
+    url, absolute_url, absolute_links = _links(site.config)
+    share_image, news_article = _sharing(site, absolute_url)
+    env.globals.update(site=site, config=site.config, url=url, absolute_url=absolute_url, share_image=share_image,
+                       cached=cached,
+                       news_article=news_article, newest=newest, news_language=news_language,
+                       entry_id=lambda article: entry_id(site.config, article))
+    env.filters.update(url=url, absolute_url=absolute_url, absolute_links=absolute_links, direction=direction,
+                       date=lambda value, fmt=None: format_date(value, fmt or site.config.date_format),
+                       isoformat=lambda value: value.isoformat(), rfc822=format_datetime)
+    _compile_all(env, layouts, problems)
+    return env
+
+
+def _links(config: Config) -> tuple[Callable[[Any], str], Callable[[Any], str], Callable[[str, Any], str]]:
+    """The layouts' url, absolute_url and absolute_links under the site's address (closures over it: they
+    run for every link of every page)."""
+    base_path = config.base_path
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(config.base_url))
 
     def url(target: Any) -> str:
         """A link to a site path or record, under the base path (absolute URLs pass through)."""
@@ -66,6 +85,12 @@ def make_environment(site: Site, layouts: Path, problems: list[Problem],
                                            origin + m[2] if m[2].startswith("/") and not m[2].startswith("//")
                                            else m[2]) + '"', html)
 
+    return url, absolute_url, absolute_links
+
+
+def _sharing(site: Site, absolute_url: Callable[[Any], str]) -> tuple[Callable[..., str], Callable[..., dict]]:
+    """The layouts' share_image and news_article: what a page's share metadata and schema.org data say."""
+
     def share_image(article: Any = None) -> str:
         """The picture to share for a page: the article's own, else the site's default_image, else ''."""
         src = article.image.src if article is not None and article.image and article.image.src else ""
@@ -76,15 +101,7 @@ def make_environment(site: Site, layouts: Path, problems: list[Problem],
         """schema.org NewsArticle for an article page (printed with |tojson)."""
         return news_article_data(site, article, absolute_url, share_image(article))
 
-    env.globals.update(site=site, config=site.config, url=url, absolute_url=absolute_url, share_image=share_image,
-                       cached=cached,
-                       news_article=news_article, newest=newest, news_language=news_language,
-                       entry_id=lambda article: entry_id(site.config, article))
-    env.filters.update(url=url, absolute_url=absolute_url, absolute_links=absolute_links, direction=direction,
-                       date=lambda value, fmt=None: format_date(value, fmt or site.config.date_format),
-                       isoformat=lambda value: value.isoformat(), rfc822=format_datetime)
-    _compile_all(env, layouts, problems)
-    return env
+    return share_image, news_article
 
 
 _MISSING = object()

@@ -154,20 +154,39 @@ class _State:
         previous build's file is right, signature), and whether anything changed."""
         sources = [a.source for a in articles]
         keys = [(a.digest, a.url) for a in articles]
-        kept = next((i for i, (old, new) in enumerate(zip(self.sources, sources, strict=False)) if old != new),
-                    min(len(self.sources), len(sources)))  # numbers below this still name the same article
-        changed = [i for i in range(kept) if self.keys[i] != keys[i]]
-        assert self.postings is not None
-        if len(changed) + max(len(articles), len(self.sources)) - kept > MOST_CHANGES:  # start afresh
-            self.postings, self.sources, self.keys, self.rows, self.bodies, self.parts = {}, [], [], [], [], {}
-            self._grouped = {}
-            kept, changed = 0, []
+        kept, changed = self._kept(sources, keys)
         tracking = bool(self.parts)  # else every part is encoded anyway
         dropped = set(changed) | set(range(kept, len(self.sources)))
         added = changed + list(range(kept, len(articles)))
         removed = self._remove(dropped, kept)
         old_rows = self.rows
-        self.rows = old_rows[:kept] + [[] for _ in range(kept, len(articles))]
+        put = self._put(site, articles, kept, added, tracking)
+        self.sources, self.keys = sources, keys
+        stale = {_letter(term) for term, _, _ in removed ^ put}  # a list an article left and rejoined is as it was
+        stale |= {f"docs-{i // DOCS_PER_SHARD}" for i in added if i >= len(old_rows) or old_rows[i] != self.rows[i]}
+        stale |= {f"docs-{i // DOCS_PER_SHARD}" for i in range(len(self.rows), len(old_rows))}
+        self._mark(stale, added, dropped, tracking)
+        files = self._files(stale, before)
+        return files, bool(added or dropped or any(data is not None for _, data, _ in files))
+
+    def _kept(self, sources: list[str], keys: list[tuple[str, str]]) -> tuple[int, list[int]]:
+        """How many documents keep their numbers, and which of those changed; (0, []) with the state made
+        empty when so much changed that making the index afresh is quicker."""
+        kept = next((i for i, (old, new) in enumerate(zip(self.sources, sources, strict=False)) if old != new),
+                    min(len(self.sources), len(sources)))  # numbers below this still name the same article
+        changed = [i for i in range(kept) if self.keys[i] != keys[i]]
+        assert self.postings is not None
+        if len(changed) + max(len(sources), len(self.sources)) - kept > MOST_CHANGES:  # start afresh
+            self.postings, self.sources, self.keys, self.rows, self.bodies, self.parts = {}, [], [], [], [], {}
+            self._grouped = {}
+            return 0, []
+        return kept, changed
+
+    def _put(self, site: Site, articles: list[Article], kept: int, added: list[int],
+             tracking: bool) -> set[tuple[str, int, int]]:
+        """Give the documents from `kept` on, and the `added` ones, their rows, bodies and terms; what was put
+        into the terms' lists, as (term, list, number)."""
+        self.rows = self.rows[:kept] + [[] for _ in range(kept, len(articles))]
         self.bodies = self.bodies[:kept] + [""] * (len(articles) - kept)
         body_terms = bodies.current.all_terms([articles[i].body for i in added])
         put: set[tuple[str, int, int]] = set()
@@ -175,10 +194,11 @@ class _State:
             put |= self._add(i, articles[i], terms, tracking)
             self.rows[i] = _row(site, articles[i])
             self.bodies[i] = articles[i].body
-        self.sources, self.keys = sources, keys
-        stale = {_letter(term) for term, _, _ in removed ^ put}  # a list an article left and rejoined is as it was
-        stale |= {f"docs-{i // DOCS_PER_SHARD}" for i in added if i >= len(old_rows) or old_rows[i] != self.rows[i]}
-        stale |= {f"docs-{i // DOCS_PER_SHARD}" for i in range(len(self.rows), len(old_rows))}
+        return put
+
+    def _mark(self, stale: set[str], added: list[int], dropped: set[int], tracking: bool) -> None:
+        """Note the pieces to put in the cache again: the stale files' terms, the documents that went or came,
+        and every piece when the letters changed or nothing was tracked."""
         letters = set(self.grouped())
         self.dirty |= {TERMS_PIECE + name for name in stale if not name.startswith("docs-")}
         self.dirty |= {f"{DOCS_PIECE}{i // DOCS_PER_SHARD}" for i in (*added, *dropped)}
@@ -187,8 +207,6 @@ class _State:
         self.letters = letters
         if not tracking:
             self.dirty |= set(self.pieces())
-        files = self._files(stale, before)
-        return files, bool(added or dropped or any(data is not None for _, data, _ in files))
 
     def _remove(self, numbers: set[int], kept: int) -> set[tuple[str, int, int]]:
         """Take documents out of every term's lists (all from `kept` on); what was taken, as (term, list,
@@ -277,48 +295,56 @@ class _State:
         by_letter = self.grouped()
         self.parts = {name: known for name, known in self.parts.items()
                       if name in by_letter or name in doc_parts or name == "terms"}
-        encoded: dict[str, bytes] = {}
-
-        def encode(name: str) -> bytes:
-            if name not in encoded:
-                if name.startswith("docs-"):
-                    n = int(name[5:])
-                    encoded[name] = _json(self.rows[n * DOCS_PER_SHARD:(n + 1) * DOCS_PER_SHARD])
-                else:
-                    encoded[name] = _json({term: [_deltas(self.postings[term][0]), _deltas(self.postings[term][1])]
-                                           for term in sorted(by_letter[name])})
-                self.parts[name] = (len(encoded[name]), hashlib.sha256(encoded[name]).hexdigest())
-            return encoded[name]
-
-        def file(name: str, path: str) -> tuple[str, bytes | None, str]:
-            if name in stale or name not in self.parts or before.get(path) != self.parts[name][1]:
-                encode(name)
-            return path, encoded.get(name), self.parts[name][1]
-
-        files = [file(name, f"search/{name}.json") for name in doc_parts]
+        encoded: dict[str, bytes] = {}  # the parts encoded by this build
+        files = [self._file(name, f"search/{name}.json", encoded, stale, before) for name in doc_parts]
         for letter in by_letter:
             if letter in stale or letter not in self.parts:
-                encode(letter)
+                self._encode(letter, encoded)
         letters = sorted(by_letter, key=lambda key: int(key, 16))  # the order of the terms' first letters
         size = 1 + sum(self.parts[key][0] - 1 for key in letters) if letters else 2  # all terms in one file
-        if size <= SINGLE_FILE_LIMIT:
-            shards: list[str] = []
-            whole = "search/terms.json"
-            if any(key in encoded for key in letters) or "terms" not in self.parts \
-                    or before.get(whole) != self.parts["terms"][1]:
-                data = b"{" + b",".join(encode(key)[1:-1] for key in letters) + b"}"
-                self.parts["terms"] = (len(data), hashlib.sha256(data).hexdigest())
-                files.append((whole, data, self.parts["terms"][1]))
-            else:
-                files.append((whole, None, self.parts["terms"][1]))
+        shards: list[str] = [] if size <= SINGLE_FILE_LIMIT else sorted(by_letter)
+        if shards:
+            files += [self._file(key, f"search/terms-{key}.json", encoded, stale, before) for key in shards]
         else:
-            shards = sorted(by_letter)
-            files += [file(key, f"search/terms-{key}.json") for key in shards]
+            files.append(self._all_terms(letters, encoded, before))
         manifest = _json({"version": FORMAT, "count": len(self.rows), "docs": [f"{name}.json" for name in doc_parts],
                           "docs_per_file": DOCS_PER_SHARD, "order": "oldest-first",
                           "terms": "terms.json" if not shards else "terms-{letter}.json", "letters": shards})
         files.append(("search/index.json", manifest, hashlib.sha256(manifest).hexdigest()))
         return files
+
+    def _file(self, name: str, path: str, encoded: dict[str, bytes], stale: set[str],
+              before: dict[str, str]) -> tuple[str, bytes | None, str]:
+        """The file of one part: encoded again when stale, never encoded or not as the previous build left it."""
+        if name in stale or name not in self.parts or before.get(path) != self.parts[name][1]:
+            self._encode(name, encoded)
+        return path, encoded.get(name), self.parts[name][1]
+
+    def _all_terms(self, letters: list[str], encoded: dict[str, bytes],
+                   before: dict[str, str]) -> tuple[str, bytes | None, str]:
+        """search/terms.json, every letter's terms in one file: joined again when any letter was encoded."""
+        whole = "search/terms.json"
+        if any(key in encoded for key in letters) or "terms" not in self.parts \
+                or before.get(whole) != self.parts["terms"][1]:
+            data = b"{" + b",".join(self._encode(key, encoded)[1:-1] for key in letters) + b"}"
+            self.parts["terms"] = (len(data), hashlib.sha256(data).hexdigest())
+            return whole, data, self.parts["terms"][1]
+        return whole, None, self.parts["terms"][1]
+
+    def _encode(self, name: str, encoded: dict[str, bytes]) -> bytes:
+        """The bytes of a part ("docs-N" or a letter's terms), encoded once a build; its size and signature
+        go into `parts`."""
+        if name not in encoded:
+            if name.startswith("docs-"):
+                n = int(name[5:])
+                encoded[name] = _json(self.rows[n * DOCS_PER_SHARD:(n + 1) * DOCS_PER_SHARD])
+            else:
+                postings = self.postings
+                assert postings is not None
+                encoded[name] = _json({term: [_deltas(postings[term][0]), _deltas(postings[term][1])]
+                                       for term in sorted(self.grouped()[name])})
+            self.parts[name] = (len(encoded[name]), hashlib.sha256(encoded[name]).hexdigest())
+        return encoded[name]
 
 
 def _row(site: Site, article: Article) -> list[str]:

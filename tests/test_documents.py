@@ -11,7 +11,7 @@ import pytest
 
 from broadsheet import bodies, meta
 from broadsheet.config import Config
-from broadsheet.documents import SUMMARY_CHARACTERS, forget_folders, make_record, permalink, summarise
+from broadsheet.documents import SUMMARY_CHARACTERS, Parsed, forget_folders, make_record, permalink, summarise
 from broadsheet.errors import Problem
 from broadsheet.records import Article, Correction, Image, Page, Profile
 
@@ -46,7 +46,7 @@ def make(rel: str, text: str, content_dir: Path, config: Config = CONFIG, body: 
     problems: list[Problem] = []
     document = meta.parse(f"content/{rel}", text, problems)
     assert document is not None, problems
-    record = make_record(rel.split("/")[0], config, document, PurePosixPath(rel), content_dir, body, problems)
+    record = make_record(rel.split("/")[0], config, Parsed(document, PurePosixPath(rel), body), content_dir, problems)
     return record, [str(p) for p in problems]
 
 

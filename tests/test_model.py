@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from broadsheet.config import Folders, load_config
 from broadsheet.content import load, survey
-from broadsheet.model import make_site, output_path
+from broadsheet.model import Selection, make_site, output_path
 
 from .conftest import article
 
@@ -26,7 +26,7 @@ def site_of(make_site, files, drafts=False, future=False, config=None):
 
 
 def make_site_(cfg, content, problems, drafts, future):
-    return make_site(cfg, content, NOW, drafts, future, problems)
+    return make_site(cfg, content, Selection(NOW, drafts, future), problems)
 
 
 def test_drafts_and_future_articles_are_left_out_unless_asked(make_site):

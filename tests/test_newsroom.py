@@ -12,7 +12,7 @@ import pytest
 
 from broadsheet.config import Config
 from broadsheet.errors import BuildError
-from broadsheet.model import paginate
+from broadsheet.model import Section, paginate
 from broadsheet.pipeline import Options, build
 
 from .conftest import article
@@ -34,7 +34,7 @@ def page(out: Path, path: str):
 @pytest.mark.parametrize(("count", "pages", "last"), [(0, 1, 0), (1, 1, 1), (3, 1, 3), (4, 2, 1), (7, 3, 1)])
 def test_pagination_edges(count, pages, last):
     config = Config(title="T", base_url="https://e.org/", per_page=3)
-    listings = list(paginate(config, "section", "News", "", "/news/", tuple(range(count))))
+    listings = list(paginate(config, "section", Section("news", "News", "/news/", tuple(range(count)))))
     assert len(listings) == pages and len(listings[-1].articles) == last
     assert listings[0].url == "/news/" and "/news/page/1/" not in listings[0].page_urls
     assert [lst.number for lst in listings] == list(range(1, pages + 1))

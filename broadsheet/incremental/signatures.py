@@ -11,7 +11,7 @@ import jinja2
 from jinja2 import nodes
 
 from .. import __version__
-from ..model import Site
+from ..model import Feed, Site
 from .cache import Cache
 
 
@@ -108,24 +108,11 @@ class Signer:
         elif "page" in context:
             parts = (context["page"].digest, context["page"].url)
         elif "listing" in context:
-            listing = context["listing"]
-            author = site.author(listing.title) if listing.kind == "author" else None
-            profile = author.profile.digest if author and author.profile else ""
-            shown = "\x1f".join((a.digest if shows == ANY else a.face) + a.url for a in listing.articles)
-            parts = (listing.kind, listing.title, listing.description, listing.url, listing.number,
-                     listing.page_urls, listing.feed_url, profile, shown, context["current"], context["is_listing"])
-            if by_face is not None:
-                by_face.extend(listing.articles)
+            parts = self._listing_parts(context, shows, by_face)
         elif "feed" in context and template == "feed.xml" and context["feed"].url != "/feed.xml":
-            feed = context["feed"]
-            parts = (feed.title, feed.url, feed.home, [(a.digest, a.url) for a in feed.articles])
-            if whole is not None:
-                whole.extend(feed.articles)
+            parts = _feed_parts(context["feed"], whole)
         else:
-            parts = (self.contents(faces=shows != ANY), context["current"], context["is_home"],
-                     context["is_listing"])
-            if by_face is not None:
-                by_face[:] = [EVERY]
+            parts = self._site_wide_parts(context, shows, by_face)
         if shows == ANY:
             if not self._popular:
                 self._popular = "\x1f".join(a.digest for a in site.popular)
@@ -133,6 +120,32 @@ class Signer:
             if whole is not None and whole != [EVERY]:
                 whole.extend(site.popular)
         return parts
+
+    def _site_wide_parts(self, context: dict[str, Any], shows: int, by_face: list | None) -> tuple:
+        """What a site-wide page (home, sitemaps, main feeds, indexes, 404) is made from: all the contents, so
+        it takes in EVERY article."""
+        if by_face is not None:
+            by_face[:] = [EVERY]
+        return (self.contents(faces=shows != ANY), context["current"], context["is_home"], context["is_listing"])
+
+    def _listing_parts(self, context: dict[str, Any], shows: int, by_face: list | None) -> tuple:
+        """What a listing page is made from: the listing, its reporter's profile and its articles (whole when
+        the layouts may show any story's text, else by their faces, which go into `by_face` when given)."""
+        listing = context["listing"]
+        author = self.site.author(listing.title) if listing.kind == "author" else None
+        profile = author.profile.digest if author and author.profile else ""
+        shown = "\x1f".join((a.digest if shows == ANY else a.face) + a.url for a in listing.articles)
+        if by_face is not None:
+            by_face.extend(listing.articles)
+        return (listing.kind, listing.title, listing.description, listing.url, listing.number,
+                listing.page_urls, listing.feed_url, profile, shown, context["current"], context["is_listing"])
+
+
+def _feed_parts(feed: Feed, whole: list | None) -> tuple:
+    """What a section's or reporter's feed is made from: its articles whole (they go into `whole` when given)."""
+    if whole is not None:
+        whole.extend(feed.articles)
+    return (feed.title, feed.url, feed.home, [(a.digest, a.url) for a in feed.articles])
 
 
 EVERY = object()  # in a list of the articles a page takes in: all of them
