@@ -2,7 +2,8 @@
 
 A record carries only its body's key; the HTML is read from the build cache when a page needs it, so a
 rebuild does not load every article's text, and memory stays flat however large the archive grows.
-Without a cache (a library call) bodies are held in memory.
+Without a cache (a library call, or one worker's source) bodies are held in memory. Each build makes its
+own store over its own cache and hands it to what reads bodies (the layouts, the search index).
 """
 
 from __future__ import annotations
@@ -58,12 +59,3 @@ class Bodies:
         if missing is not None:
             raise LookupError(f"article body {missing} is not in the cache; run the build with --fresh")
         return [found[name] for name in names]
-
-
-current = Bodies()
-
-
-def use(store: Bodies) -> None:
-    """Make store the one article bodies are read from (each build sets its own)."""
-    global current
-    current = store

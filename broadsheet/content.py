@@ -16,7 +16,7 @@ from typing import Any
 
 from . import bodies, meta, workers
 from .config import Config, Folders
-from .documents import Parsed, forget_folders, make_record
+from .documents import ContentFolder, Making, Parsed, make_record
 from .errors import Problem, display_path, has_errors
 from .files import RECENT_NS, copy_state, ignored, is_recent
 from .files import state as state_of
@@ -60,7 +60,6 @@ def load(config: Config, sources: Sources, problems: list[Problem], cache: Cache
             found_sources.append((path, rel, kind, *_identify(path, rel, cache, stat)))
         elif kind not in _DATA_FOLDERS:
             assets.append(Asset(Path(path), rel))
-    bodies.use(bodies.Bodies(cache))
     read = 0
     for kind, record, found, fresh in _records(config, content_dir, found_sources, cache, jobs, timings):
         read += fresh
@@ -81,7 +80,6 @@ def reload(config: Config, content_dir: Path, paths: list[tuple[str, os.stat_res
            jobs: int = 1) -> list[tuple[Any, list[Problem]]]:
     """(record or None, problems) of a few article sources, as `load` makes them, into the build's cache
     (for a rebuild that knows which files changed)."""
-    bodies.use(bodies.Bodies(cache))
     prefix = len(str(content_dir)) + 1
     sources = []
     for path, stat in paths:
@@ -96,6 +94,7 @@ def _records(config: Config, content_dir: Path, sources: list[tuple[str, str, st
     """(kind, record or None, problems, whether it was made afresh) of each source: from the cache when its
     bytes and the files it was made from are unchanged, else made afresh (and cached)."""
     hits = cache.get_many([key for *_, key, _ in sources], remember=True) if cache else {}
+    store = bodies.Bodies(cache)
     states: dict[str, tuple[int, int] | None] = {}  # each picture is looked at once, however many use it
     fresh = []
     for path, rel, kind, key, data in sources:
@@ -103,7 +102,7 @@ def _records(config: Config, content_dir: Path, sources: list[tuple[str, str, st
         if hit is not None and _unchanged(hit[2], states):
             record, found, _ = hit
             if record is not None and kind == "articles":
-                bodies.current.keep(record.body)
+                store.keep(record.body)
             yield kind, record, found, False
             continue
         if data is None:  # known by its file state, but its entry is gone: read it after all
@@ -112,7 +111,7 @@ def _records(config: Config, content_dir: Path, sources: list[tuple[str, str, st
         fresh.append((kind, path, rel, key, data))
     started = perf_counter()
     for kind, key, record, found, dependencies, texts, lasting in _made(config, content_dir, fresh, jobs):
-        bodies.current.take(texts)
+        store.take(texts)
         if cache and lasting:
             cache.put(key, (record, found, dependencies), remember=True)
         yield kind, record, found, True
@@ -125,7 +124,7 @@ class _Reading:
     instance (made again after one stops midway: its state could spoil the next document)."""
 
     def __init__(self, config: Config, content_dir: Path) -> None:
-        self.config, self.content_dir = config, content_dir
+        self.config, self.folder = config, ContentFolder(content_dir)  # (its folders resolved once per build)
         self.md = make_markdown(config)
 
     def fresh_markdown(self) -> None:
@@ -139,7 +138,6 @@ def _made(config: Config, content_dir: Path, sources: list[tuple[str, str, str, 
     if not sources:
         return
     reading = _Reading(config, content_dir)
-    forget_folders()
     # Markdown runs under a time limit, which needs a process's main thread (a signal): the preview builds
     # on a thread of its own, so there even one source goes to a worker process.
     if workers.can_fork() and (jobs > 1 and len(sources) >= PARALLEL_THRESHOLD or not _can_time_limit()):
@@ -158,30 +156,27 @@ def _make(reading: _Reading, source: tuple[str, str, str, str, bytes]) -> tuple[
                                                                                   tuple, dict[str, str], bool]:
     """One source file made into (kind, key, record or None, problems, dependencies, body texts by name,
     whether to keep it in the cache: not when Markdown ran out of time, which a less busy machine may not)."""
-    config, content_dir = reading.config, reading.content_dir
+    config, content_dir = reading.config, reading.folder.path
     kind, path, rel, key, data = source
     found: list[Problem] = []
     document = _read(Path(path), data, config.root, found)
     if document is None:
         return kind, key, None, found, (), {}, True
-    texts = bodies.Bodies()
+    texts = bodies.Bodies()  # (this source's body, handed to the build's store with the record)
     lasting = True
-    outer, bodies.current = bodies.current, texts
     try:
-        try:
-            with _time_limit(config.markdown_timeout):
-                body = render_safely(reading.md, document.body, config.raw_html, config.embed_hosts)
-            if body[1]:  # it raised (nesting too deep, or worse) midway: its state can spoil the next document
-                reading.fresh_markdown()
-        except _Overtime:
-            lasting = False
-            reading.fresh_markdown()  # never reuse an instance stopped midway
-            body = ("", f"markdown rendering took longer than {config.markdown_timeout:g} s; not rendered "
-                        "(look for runaway brackets, emphasis or spaces; the limit is the markdown_timeout setting)",
-                    "", ())
-        record = make_record(kind, config, Parsed(document, PurePosixPath(rel), body), content_dir, found)
-    finally:
-        bodies.current = outer
+        with _time_limit(config.markdown_timeout):
+            body = render_safely(reading.md, document.body, config.raw_html, config.embed_hosts)
+        if body[1]:  # it raised (nesting too deep, or worse) midway: its state can spoil the next document
+            reading.fresh_markdown()
+    except _Overtime:
+        lasting = False
+        reading.fresh_markdown()  # never reuse an instance stopped midway
+        body = ("", f"markdown rendering took longer than {config.markdown_timeout:g} s; not rendered "
+                    "(look for runaway brackets, emphasis or spaces; the limit is the markdown_timeout setting)",
+                "", ())
+    record = make_record(kind, config, Parsed(document, PurePosixPath(rel), body), Making(reading.folder, texts),
+                         found)
     dependencies = _dependencies(document, content_dir)
     if has_errors(found):
         record = None

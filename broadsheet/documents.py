@@ -37,18 +37,55 @@ class Parsed:
     body: tuple
 
 
-def make_record(kind: str, config: Config, parsed: Parsed, content_dir: Path, problems: list[Problem]):
+class ContentFolder:
+    """The content folder, with the folders pictures are in resolved once (every picture asks, and pictures
+    share a few folders): make one per build, as a link may point elsewhere by the next."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.resolved: dict[str, str] = {}
+
+    def real(self, path: Path) -> Path:
+        """path.resolve(), with only its last step looked at each time (see folder)."""
+        folder, name = os.path.split(path)
+        if name in ("", ".", ".."):
+            return path.resolve()
+        joined = os.path.join(self.folder(folder), name)
+        try:
+            if stat.S_ISLNK(os.lstat(joined).st_mode):
+                return Path(os.path.realpath(joined))
+        except OSError:
+            pass  # not there: as resolve() gives it
+        return Path(joined)
+
+    def folder(self, folder: str) -> str:
+        """os.path.realpath(folder), once."""
+        real = self.resolved.get(folder)
+        if real is None:
+            real = self.resolved[folder] = os.path.realpath(folder)
+        return real
+
+
+@dataclass(frozen=True)
+class Making:
+    """Where making records looks and puts things: the content folder (for pictures) and the store an
+    article's body goes to (see bodies.py)."""
+
+    folder: ContentFolder
+    bodies: bodies.Bodies
+
+
+def make_record(kind: str, config: Config, parsed: Parsed, making: Making, problems: list[Problem]):
     """The record a document makes, by the folder it is in."""
-    document, rel, body = parsed.document, parsed.rel, parsed.body
     if kind == "articles":
-        return _article(config, document, rel, content_dir, body, problems)
+        return _article(config, parsed, making, problems)
     if kind == "pages":
-        return _page(document, rel, body, problems)
-    return _profile(document, rel, content_dir, body, problems)
+        return _page(parsed.document, parsed.rel, parsed.body, problems)
+    return _profile(parsed, making.folder, problems)
 
 
-def _article(config: Config, document: meta.Document, rel: PurePosixPath, content_dir: Path,
-             body: tuple, problems: list[Problem]) -> Article | None:
+def _article(config: Config, parsed: Parsed, making: Making, problems: list[Problem]) -> Article | None:
+    document, rel, body = parsed.document, parsed.rel, parsed.body
     read = meta.Reader(document, ARTICLE_KEYS, problems)
     title = read.text("title", required=True)
     date = read.moment("date", config, required=True)
@@ -61,7 +98,7 @@ def _article(config: Config, document: meta.Document, rel: PurePosixPath, conten
     folder = rel.parts[1] if len(rel.parts) > 2 else config.default_section
     section = slugify(read.text("section") or folder)
     slug = _slug(read, title)
-    image = _image(read, content_dir)
+    image = _image(read, making.folder)
     html, words = _body(document, body, problems)
     flags = read.flag("draft"), read.flag("featured")
     description, tags, lang = read.text("description"), read.texts("tags"), read.text("lang")
@@ -71,7 +108,7 @@ def _article(config: Config, document: meta.Document, rel: PurePosixPath, conten
     if updated is not None and updated < date:
         read.report(read.node("updated"), "'updated' is earlier than 'date'", severity="warning")
     return Article(document.path, str(rel), title, date, updated, authors, description, section, tags, image,
-                   slug, *flags, lang, bodies.current.add(html, body[2]), words, description or summarise(html),
+                   slug, *flags, lang, making.bodies.add(html, body[2]), words, description or summarise(html),
                    expires, corrections, read.text("id"), permalink(config, date, slug, section))
 
 
@@ -131,18 +168,18 @@ def _page(document: meta.Document, rel: PurePosixPath, body: tuple,
     return Page(document.path, title, description, slug, draft, lang, html)
 
 
-def _profile(document: meta.Document, rel: PurePosixPath, content_dir: Path, body: tuple,
-             problems: list[Problem]) -> Profile | None:
+def _profile(parsed: Parsed, folder: ContentFolder, problems: list[Problem]) -> Profile | None:
+    document, rel, body = parsed.document, parsed.rel, parsed.body
     read = meta.Reader(document, PROFILE_KEYS, problems)
     name = read.text("name", required=True)
     html, _ = _body(document, body, problems)
     role, photo = read.text("role"), read.text("photo")
-    if photo and _picture(read, read.node("photo"), photo, content_dir, "photo") is None:
+    if photo and _picture(read, read.node("photo"), photo, folder, "photo") is None:
         photo = ""
     return Profile(document.path, rel.stem, name, role, photo, html)
 
 
-def _picture(read: meta.Reader, node, src: str, content_dir: Path, what: str) -> Path | str | None:
+def _picture(read: meta.Reader, node, src: str, folder: ContentFolder, what: str) -> Path | str | None:
     """The file in content/ a picture address names (resolved), or the address when it is an http(s) URL;
     None, reported, for an address that is neither (a `javascript:` or `data:` address, a `//host` one) or
     a file that is not there."""
@@ -151,43 +188,12 @@ def _picture(read: meta.Reader, node, src: str, content_dir: Path, what: str) ->
         return None
     if not is_local(src):
         return src
-    target = _real(content_dir / src.lstrip("/"))
-    if not target.is_relative_to(_folder(str(content_dir))) or not target.is_file():
+    target = folder.real(folder.path / src.lstrip("/"))
+    if not target.is_relative_to(folder.folder(str(folder.path))) or not target.is_file():
         read.report(node, f"{what} '{src}' not found in the content folder",
                     "paths are relative to the content folder, e.g. /images/photo.jpg")
         return None
     return target
-
-
-def _real(path: Path) -> Path:
-    """path.resolve(), with the folder it is in resolved once per build (every picture asks, and pictures
-    share a few folders; see forget_folders): only its last step is looked at each time."""
-    folder, name = os.path.split(path)
-    if name in ("", ".", ".."):
-        return path.resolve()
-    joined = os.path.join(_folder(folder), name)
-    try:
-        if stat.S_ISLNK(os.lstat(joined).st_mode):
-            return Path(os.path.realpath(joined))
-    except OSError:
-        pass  # not there: as resolve() gives it
-    return Path(joined)
-
-
-def _folder(folder: str) -> str:
-    """os.path.realpath(folder), once per build."""
-    real = _FOLDERS.get(folder)
-    if real is None:
-        real = _FOLDERS[folder] = os.path.realpath(folder)
-    return real
-
-
-_FOLDERS: dict[str, str] = {}
-
-
-def forget_folders() -> None:
-    """Resolve folders again (each build calls this first: a link may point elsewhere now)."""
-    _FOLDERS.clear()
 
 
 def _slug(read: meta.Reader, fallback: str) -> str:
@@ -205,7 +211,7 @@ def _slug(read: meta.Reader, fallback: str) -> str:
     return slug
 
 
-def _image(read: meta.Reader, content_dir: Path) -> Image | None:
+def _image(read: meta.Reader, folder: ContentFolder) -> Image | None:
     node = read.node("image")
     if node is None:
         return None
@@ -220,12 +226,12 @@ def _image(read: meta.Reader, content_dir: Path) -> Image | None:
                 read.report(value, f"unknown image key '{key}'", "use src, alt, caption and credit", "warning")
             parts_text[key] = meta.text(value) or ""
     image = Image(*(parts_text.get(k, "") for k in ("src", "alt", "caption", "credit")))
-    return _check_image_src(read, node, image, content_dir) if image.src else image
+    return _check_image_src(read, node, image, folder) if image.src else image
 
 
-def _check_image_src(read: meta.Reader, node, image: Image, content_dir: Path) -> Image:
+def _check_image_src(read: meta.Reader, node, image: Image, folder: ContentFolder) -> Image:
     """Report a missing or unsafe picture; return the image with its pixel size when the file has one."""
-    found = _picture(read, node, image.src, content_dir, "image src")
+    found = _picture(read, node, image.src, folder, "image src")
     if found is None:
         return image
     if not image.alt:

@@ -328,6 +328,34 @@ def paginate(config: Config, kind: str, term: Section | Tag | Author | Archive, 
         yield Listing(kind, title, description, urls[number - 1], chunk, number, urls, feed_url)
 
 
+def renewed(site: Site, new: dict[int, Article]) -> tuple[Site, dict[int, Any]]:
+    """The site with each of these records in the place of the article it replaces (by that article's id())
+    in every list that holds it, for edits that leave the site's shape as it was (see live/edits.py); and
+    every object replaced on the way (lists, listings, feeds and the articles), by the id() of the old one."""
+    swapped: dict[int, Any] = dict(new)
+
+    def renew(articles: tuple[Article, ...]) -> tuple[Article, ...]:
+        if not any(map(new.__contains__, map(id, articles))):
+            return articles
+        return tuple(new.get(id(article), article) for article in articles)
+
+    def each(items: tuple[Any, ...]) -> tuple[Any, ...]:
+        found = []
+        for item in items:
+            articles = renew(item.articles)
+            if articles is not item.articles:
+                swapped[id(item)] = item = replace(item, articles=articles)
+            found.append(item)
+        return tuple(found)
+
+    return replace(site, articles=renew(site.articles), sections=each(site.sections), tags=each(site.tags),
+                   authors=each(site.authors), listings=each(site.listings), archives=each(site.archives),
+                   feeds=each(site.feeds), popular=renew(site.popular),
+                   _related={source: renew(chosen) for source, chosen in site._related.items()},
+                   _neighbours={source: (new.get(id(older), older), new.get(id(newer), newer))
+                                for source, (older, newer) in site._neighbours.items()}), swapped
+
+
 def output_path(url: str) -> str:
     """The file inside the output folder that serves a site URL."""
     path = url.lstrip("/")

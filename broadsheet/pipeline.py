@@ -18,18 +18,15 @@ from datetime import datetime
 from pathlib import Path
 from time import perf_counter
 
-import jinja2
-
 from . import render, search
 from .config import Config, Folders, Options, folders, load_config
 from .content import Sources, load, survey
 from .errors import Problem, fail_if_errors
-from .files import is_layout
 from .incremental import ledger
 from .incremental.cache import Cache, Memory, forget
-from .incremental.signatures import keep_facts, recall_facts
 from .model import Selection, Site, make_site
 from .records import Content, Output
+from .templating import Layouts, layout_names, make_environment
 from .write import Stage, Writing, check_output_folder, locked, write
 
 __all__ = ("Made", "Options", "Run", "Summary", "build", "folders")
@@ -172,13 +169,11 @@ def model(run: Run, content: Content) -> Site:
     return site
 
 
-def layouts(run: Run, site: Site) -> jinja2.Environment:
+def layouts(run: Run, site: Site) -> Layouts:
     """The Jinja2 environment over layouts/, every layout compiled and checked; then the build stops if
     anything so far was an error (before any page is rendered)."""
-    recall_facts(run.cache)
-    env = render.make_environment(site, run.folders.layouts, run.problems, run.cache.templates())
-    keep_facts(run.cache, [env.loader.get_source(env, name)[0] for name in env.list_templates(filter_func=is_layout)]
-               if env.loader else [])
+    env = make_environment(site, run.folders.layouts, run.problems, run.cache)
+    env.facts.keep(run.cache, [env.loader.get_source(env, name)[0] for name in layout_names(env)] if env.loader else [])
     run.cache.commit()  # page workers read article bodies from the cache file
     fail_if_errors(run.problems)
     run.timings["model"] = perf_counter() - run.started - run.timings.get("load", 0.0) - \
@@ -186,7 +181,7 @@ def layouts(run: Run, site: Site) -> jinja2.Environment:
     return env
 
 
-def publish(run: Run, content: Content, site: Site, env: jinja2.Environment, inputs: ledger.Inputs,
+def publish(run: Run, content: Content, site: Site, env: Layouts, inputs: ledger.Inputs,
             progress: Progress | None = None) -> Made:
     """Render the pages whose signatures changed and make the search files (while the render workers run),
     write what changed into the output folder, and note what the build was made from."""

@@ -9,7 +9,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from . import bodies
 from .errors import Problem
 
 
@@ -59,7 +58,7 @@ class Article(Stored):
     draft: bool
     featured: bool
     lang: str
-    body: str  # the key of its rendered HTML and search words (see bodies.py)
+    body: str  # the key of its rendered HTML and search words (see bodies.py; layouts say `article.html`)
     words: int
     summary: str
     expires: datetime | None
@@ -68,11 +67,6 @@ class Article(Stored):
     url: str = ""
     digest: str = ""  # of everything the article is made from (its file's bytes, its picture's size)
     face: str = ""  # of what it shows without its body: what a card, a listing or the sitemap can show
-
-    @property
-    def html(self) -> str:
-        """The body rendered to HTML (read when asked for, not held)."""
-        return bodies.current.html(self.body)
 
     @cached_property
     def modified(self) -> datetime | None:
@@ -169,13 +163,3 @@ def with_face(article: Article) -> Article:
     its reading time (which a byline shows, and a small edit seldom changes)."""
     shown = tuple(getattr(article, f.name) for f in fields(article) if f.name not in (*BODY_FIELDS, "digest", "face"))
     return replace(article, face=hashlib.sha256(repr((shown, article.reading_minutes)).encode()).hexdigest())
-
-
-def renew(old: Article, new: Article) -> None:
-    """Make `old` the same as `new`, in place: the one exception to records being frozen, for the preview's
-    site in memory, where every list that holds a story (its section, tags, byline, archive, the pages
-    that link to it) then shows the edited one without being made again. Only for a site about to be
-    rendered as a whole with it, never for a record another build may still hold as it was."""
-    for field in fields(Article):
-        object.__setattr__(old, field.name, getattr(new, field.name))
-    old.__dict__.pop("modified", None)  # worked out from the fields when first asked

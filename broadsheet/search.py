@@ -19,7 +19,7 @@ from . import __version__, bodies
 from .incremental.cache import Cache
 from .model import Site
 from .records import Article, Output
-from .render import format_date
+from .templating import format_date
 from .terms import words
 
 DOCS_PER_SHARD = 1000
@@ -45,7 +45,7 @@ def index(site: Site, before: dict[str, str] | None = None, after: dict[str, str
         state = _State(settings)
     before = before or {}
     try:
-        files, changed = state.update(site, articles, before)
+        files, changed = state.update(site, articles, before, bodies.Bodies(cache))
     except BaseException:
         if cache is not None:  # the state was changed in place: never reuse it half-done
             cache.remembered.pop(STATE_KEY, None)
@@ -123,6 +123,7 @@ class _State:
         self.letters: set[str] = set()  # the first letters of the terms
         self._grouped: dict[str, set[str]] | None = {}  # the terms by first letter (worked out when first asked)
         self.dirty: set[str] = set()  # the pieces changed since the state was last put in the cache
+        self.store = bodies.Bodies()  # where the articles' words are read (the build's cache, see update)
 
     def __getstate__(self) -> dict[str, Any]:
         return {"settings": self.settings, "sources": self.sources, "parts": self.parts, "letters": self.letters,
@@ -148,10 +149,12 @@ class _State:
         count = -(-len(self.sources) // DOCS_PER_SHARD)
         return [f"{DOCS_PIECE}{n}" for n in range(count)] + [TERMS_PIECE + letter for letter in sorted(self.letters)]
 
-    def update(self, site: Site, articles: list[Article],
-               before: dict[str, str]) -> tuple[list[tuple[str, bytes | None, str]], bool]:
-        """Bring the index up to date with articles: every file of the index as (path, bytes or None when the
-        previous build's file is right, signature), and whether anything changed."""
+    def update(self, site: Site, articles: list[Article], before: dict[str, str],
+               store: bodies.Bodies) -> tuple[list[tuple[str, bytes | None, str]], bool]:
+        """Bring the index up to date with articles (their words read from `store`): every file of the index
+        as (path, bytes or None when the previous build's file is right, signature), and whether anything
+        changed."""
+        self.store = store
         sources = [a.source for a in articles]
         keys = [(a.digest, a.url) for a in articles]
         kept, changed = self._kept(sources, keys)
@@ -188,7 +191,7 @@ class _State:
         into the terms' lists, as (term, list, number)."""
         self.rows = self.rows[:kept] + [[] for _ in range(kept, len(articles))]
         self.bodies = self.bodies[:kept] + [""] * (len(articles) - kept)
-        body_terms = bodies.current.all_terms([articles[i].body for i in added])
+        body_terms = self.store.all_terms([articles[i].body for i in added])
         put: set[tuple[str, int, int]] = set()
         for i, terms in zip(added, body_terms, strict=True):
             put |= self._add(i, articles[i], terms, tracking)
@@ -259,7 +262,7 @@ class _State:
         if len(self.bodies) < len(self.rows) or not all(self.bodies[n] for n in numbers):
             return None
         try:
-            texts = bodies.current.all_terms([self.bodies[n] for n in numbers])
+            texts = self.store.all_terms([self.bodies[n] for n in numbers])
         except LookupError:
             return None
         found: set[str] = set()

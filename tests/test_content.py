@@ -6,20 +6,25 @@ from pathlib import Path
 
 import pytest
 
+from broadsheet.bodies import Bodies
 from broadsheet.config import Folders, load_config
 from broadsheet.content import load, survey
 from broadsheet.errors import Problem
+from broadsheet.incremental.cache import Cache
 
 from .conftest import article
 
 
-def read(make_site, files: dict[str, str | bytes]):
-    """Load a tiny site's content; returns (content, problems)."""
+def read(make_site, files: dict[str, str | bytes], cache: bool = False):
+    """Load a tiny site's content; returns (content, problems), and with `cache` the store of its bodies."""
     root = make_site(files)
     config = load_config(root / "pyproject.toml")
     problems: list[Problem] = []
     sources = survey(config, Folders(root / "content", root / "layouts", root / "site"), problems)
-    return load(config, sources, problems), problems
+    if not cache:
+        return load(config, sources, problems), problems
+    kept = Cache(root / ".site.cache", config)
+    return load(config, sources, problems, kept), problems, Bodies(kept)
 
 
 def messages(problems: list[Problem]) -> list[str]:
@@ -48,7 +53,8 @@ def test_full_front_matter_is_read(make_site):
     ---
     The **first** tram ran at 05:30.
     """
-    content, problems = read(make_site, {"content/articles/world/tram.md": text, "content/images/tram.svg": "<svg/>"})
+    content, problems, bodies = read(make_site, {"content/articles/world/tram.md": text,
+                                                 "content/images/tram.svg": "<svg/>"}, cache=True)
     assert problems == []
     story = content.articles[0]
     assert story.title == "Tram line opens"
@@ -59,7 +65,7 @@ def test_full_front_matter_is_read(make_site):
     assert story.tags == ("trams", "city council")
     assert story.image.src == "/images/tram.svg" and story.image.credit == "Courier Graphics"
     assert story.slug == "tram-line-opens"
-    assert "<strong>first</strong>" in story.html
+    assert "<strong>first</strong>" in bodies.html(story.body)
     assert [a.path for a in content.assets] == ["images/tram.svg"] + [
         a.path for a in content.assets if a.path.startswith("static/")]
 

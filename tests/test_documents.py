@@ -11,7 +11,7 @@ import pytest
 
 from broadsheet import bodies, meta
 from broadsheet.config import Config
-from broadsheet.documents import SUMMARY_CHARACTERS, Parsed, forget_folders, make_record, permalink, summarise
+from broadsheet.documents import SUMMARY_CHARACTERS, ContentFolder, Making, Parsed, make_record, permalink, summarise
 from broadsheet.errors import Problem
 from broadsheet.records import Article, Correction, Image, Page, Profile
 
@@ -20,16 +20,6 @@ from .conftest import article, write_files
 LONDON = ZoneInfo("Europe/London")
 CONFIG = Config(title="The Test Gazette", base_url="https://example.org/", timezone="Europe/London")
 BODY = ("<p>Some words.</p>\n", "", "some words", ())  # what markup.render_safely gives: html, error, terms, removed
-
-
-@pytest.fixture(autouse=True)
-def own_bodies():
-    """Article bodies held in memory for each test (not in whatever cache a build before it used)."""
-    outer = bodies.current
-    bodies.use(bodies.Bodies())
-    forget_folders()
-    yield
-    bodies.use(outer)
 
 
 @pytest.fixture
@@ -41,12 +31,15 @@ def content(tmp_path: Path) -> Path:
     return tmp_path / "content"
 
 
-def make(rel: str, text: str, content_dir: Path, config: Config = CONFIG, body: tuple = BODY):
-    """make_record() of the file content/<rel> holding text: the record and each problem as printed."""
+def make(rel: str, text: str, content_dir: Path, config: Config = CONFIG, body: tuple = BODY,
+         store: bodies.Bodies | None = None):
+    """make_record() of the file content/<rel> holding text (its body kept in `store`): the record and each
+    problem as printed."""
     problems: list[Problem] = []
     document = meta.parse(f"content/{rel}", text, problems)
     assert document is not None, problems
-    record = make_record(rel.split("/")[0], config, Parsed(document, PurePosixPath(rel), body), content_dir, problems)
+    making = Making(ContentFolder(content_dir), store or bodies.Bodies())
+    record = make_record(rel.split("/")[0], config, Parsed(document, PurePosixPath(rel), body), making, problems)
     return record, [str(p) for p in problems]
 
 
@@ -76,7 +69,8 @@ corrections:
 ---
 The first tram ran at 05:30, on time.
 """
-    story, problems = make("articles/world/tram.md", text, content)
+    store = bodies.Bodies()
+    story, problems = make("articles/world/tram.md", text, content, store=store)
     assert problems == []
     assert isinstance(story, Article)
     assert (story.source, story.path) == ("content/articles/world/tram.md", "articles/world/tram.md")
@@ -96,7 +90,7 @@ The first tram ran at 05:30, on time.
                                  Correction(datetime(2024, 3, 16, 10, tzinfo=LONDON), "A later fix."))
     assert story.id == "urn:uuid:1234"
     assert story.words == 9  # counted in the Markdown: The first tram ran at 05 30 on time
-    assert story.html == BODY[0]
+    assert store.html(story.body) == BODY[0]
 
 
 def test_flags_a_single_author_and_an_explicit_slug(content):
@@ -222,10 +216,11 @@ def test_a_picture_may_be_an_address_or_only_a_caption(content):
 
 def test_a_body_that_failed_to_render_is_an_error_at_the_body(content):
     text = "---\ntitle: Deep\ndate: 2024-03-14\n---\n- item\n"
+    store = bodies.Bodies()
     story, problems = make("articles/news/a.md", text, content,
-                           body=("", "markdown rendering failed: nesting too deep", "", ()))
+                           body=("", "markdown rendering failed: nesting too deep", "", ()), store=store)
     assert problems == ["content/articles/news/a.md:5:1: error: markdown rendering failed: nesting too deep"]
-    assert story.words == 0 and story.html == ""
+    assert story.words == 0 and store.html(story.body) == ""
 
 
 NOTE = ('(raw_html = "sanitize" publishes no scripts, event handlers, unsafe links or embeds from hosts not in '

@@ -5,13 +5,13 @@ from __future__ import annotations
 import jinja2
 import pytest
 
-from broadsheet.incremental.signatures import ANY, NONE, OWN, _shows_bodies
+from broadsheet.incremental.signatures import ANY, NONE, OWN, LayoutFacts, shows_bodies
 
 from .conftest import PROJECT
 
 
 def shows(templates: dict[str, str], name: str = "page.html") -> int:
-    return _shows_bodies(jinja2.Environment(loader=jinja2.DictLoader(templates)), name)
+    return shows_bodies(jinja2.Environment(loader=jinja2.DictLoader(templates)), name, LayoutFacts())
 
 
 @pytest.mark.parametrize(("source", "expected"), [
@@ -64,7 +64,7 @@ def test_a_layout_rendered_where_article_names_another_story_shows_any():
 
 def test_the_shipped_layouts_for_listings_and_the_home_page_show_no_story_text():
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(PROJECT / "layouts"))
-    verdicts = {name: _shows_bodies(env, name) for name in
+    verdicts = {name: shows_bodies(env, name, LayoutFacts()) for name in
                 ("index.html", "list.html", "sitemap.xml", "tags.html", "article.html", "feed.xml", "rss.xml")}
     assert verdicts == {"index.html": NONE, "list.html": NONE, "sitemap.xml": NONE, "tags.html": NONE,
                         "article.html": OWN, "feed.xml": ANY, "rss.xml": ANY}

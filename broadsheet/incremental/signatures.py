@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ import jinja2
 from jinja2 import nodes
 
 from .. import __version__
+from ..files import STATIC, layout_files
 from ..model import Feed, Site
 from .cache import Cache
 
@@ -20,8 +23,11 @@ def site_signature(site: Site, layouts: Path) -> str:
     what its stories show without their text: a page whose layouts may show any story's text also signs
     their bodies, see `Signer.page`)."""
     digest = hashlib.sha256(f"{__version__}\n{site.config!r}\n".encode())
-    for path in sorted(p for p in layouts.rglob("*") if p.is_file() and "static" not in p.relative_to(layouts).parts):
-        digest.update(path.relative_to(layouts).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    static = os.path.join(layouts, STATIC, "")
+    for path, state in layout_files(str(layouts)):
+        if state is not None and not path.startswith(static):
+            with open(path, "rb") as file:
+                digest.update(os.path.relpath(path, layouts).encode() + b"\0" + file.read() + b"\0")
     shared = ([(s.slug, s.name, s.url) for s in site.sections], [(p.digest, p.url) for p in site.pages],
               [(a.face, a.url) for a in site.popular])
     digest.update(repr(shared).encode())
@@ -51,19 +57,19 @@ class Signer:
     listings, sitemap or the pages that link to it.
     """
 
-    def __init__(self, site: Site, layouts: Path, env: jinja2.Environment) -> None:
-        self.site, self.env = site, env
+    def __init__(self, site: Site, layouts: Path, env: jinja2.Environment, facts: LayoutFacts) -> None:
+        self.site, self.env, self.facts = site, env, facts
         self.shared = site_signature(site, layouts)
         self._contents: dict[bool, str] = {}
         self._bodies: dict[str, int] = {}
         self._popular = ""
 
-    def refresh(self) -> None:
-        """Forget what was worked out from articles (after some were changed in place)."""
-        for name in ("stamp", "face_stamp"):
-            self.site.__dict__.pop(name, None)
-        self._contents.clear()
-        self._popular = ""
+    def for_site(self, site: Site) -> Signer:
+        """A signer for a site of the same shape with some articles renewed (see model.renewed): what layouts
+        show is known already; what was worked out from the articles is worked out again."""
+        signer = copy.copy(self)
+        signer.site, signer._contents, signer._popular = site, {}, ""
+        return signer
 
     def contents(self, faces: bool = False) -> str:
         if faces not in self._contents:
@@ -74,7 +80,7 @@ class Signer:
         """What story text a layout, with everything it extends, includes and imports, may show: NONE, its
         page's OWN article's, or ANY article's."""
         if template not in self._bodies:
-            self._bodies[template] = _shows_bodies(self.env, template)
+            self._bodies[template] = shows_bodies(self.env, template, self.facts)
         return self._bodies[template]
 
     def page(self, template: str, context: dict[str, Any]) -> str:
@@ -158,9 +164,9 @@ def _sources(found: list[Any]) -> list[str] | None:
 _BODY_NAMES = frozenset({"html", "body", "words", "news_article"})
 
 
-def _shows_bodies(env: jinja2.Environment, name: str, seen: dict[str, int] | None = None) -> int:
+def shows_bodies(env: jinja2.Environment, name: str, facts: LayoutFacts, seen: dict[str, int] | None = None) -> int:
     """What story text a layout may show (NONE, OWN or ANY), from its syntax tree and those of the layouts it
-    names; see `_facts`. A layout named by a variable may show anything."""
+    names (see LayoutFacts.of). A layout named by a variable may show anything."""
     seen = {} if seen is None else seen
     if name in seen:
         return seen[name]  # NONE while it is being looked at: a cycle adds nothing
@@ -170,11 +176,11 @@ def _shows_bodies(env: jinja2.Environment, name: str, seen: dict[str, int] | Non
     except jinja2.TemplateError:
         seen[name] = ANY
         return ANY
-    shows, named, elsewhere = layout_facts(env, source)
+    shows, named, elsewhere = facts.of(env, source)
     for index, (_, other, _) in enumerate(named):
         if shows == ANY:
             break
-        theirs = ANY if other is None else _shows_bodies(env, other, seen)
+        theirs = ANY if other is None else shows_bodies(env, other, facts, seen)
         shows = max(shows, ANY if theirs == OWN and index in elsewhere else theirs)
     seen[name] = shows
     return shows
@@ -182,41 +188,41 @@ def _shows_bodies(env: jinja2.Environment, name: str, seen: dict[str, int] | Non
 
 Reference = tuple[int, str | None, bool]  # line, the layout named (None: by a variable), whether it may be missing
 Facts = tuple[int, list[Reference], set[int]]  # what text it shows, what it names, which of those see another article
-_FACTS: dict[str, Facts] = {}  # by a hash of the layout's source, for as long as the process lives
-FACTS_KEY = "layout-facts-2"  # the build cache's copy, for the next process (parsing every layout costs 0.2 s)
+FACTS_KEY = "layout-facts-2"  # the build cache's copy, for the next build (parsing every layout costs 0.2 s)
 
 
-def layout_facts(env: jinja2.Environment, source: str) -> Facts:
-    """What story text a layout's own syntax may show (NONE, OWN, ANY), the layouts it extends, includes or
-    imports, and which of those (by place in that list) it renders where `article` names another story;
-    parsed once per source however many builds ask (an unreadable layout may show anything)."""
-    key = hashlib.sha256(source.encode()).hexdigest()
-    if key not in _FACTS:
-        if len(_FACTS) > 500:
-            _FACTS.clear()
-        try:
-            tree = env.parse(source)
-        except jinja2.TemplateError:
-            return ANY, [], set()
-        _FACTS[key] = _facts(tree)
-    return _FACTS[key]
+class LayoutFacts:
+    """What each layout's syntax shows and names (see `of`), by a hash of its source: parsed once however
+    many pages ask, and kept in the build cache for the next build."""
 
+    def __init__(self, known: dict[str, Facts] | None = None) -> None:
+        self.known: dict[str, Facts] = dict(known or {})
 
-def recall_facts(cache: Cache) -> None:
-    """Take what the build cache knows of layouts (from an earlier process) into this process's memory."""
-    known = cache.get_many([FACTS_KEY]).get(FACTS_KEY)
-    if isinstance(known, dict):
-        for key, facts in known.items():
-            _FACTS.setdefault(key, facts)
+    @classmethod
+    def recall(cls, cache: Cache) -> LayoutFacts:
+        """What the build cache knows of layouts (from an earlier build)."""
+        known = cache.get_many([FACTS_KEY]).get(FACTS_KEY)
+        return cls(known if isinstance(known, dict) else None)
 
+    def of(self, env: jinja2.Environment, source: str) -> Facts:
+        """What story text a layout's own syntax may show (NONE, OWN, ANY), the layouts it extends, includes
+        or imports, and which of those (by place in that list) it renders where `article` names another
+        story (an unreadable layout may show anything)."""
+        key = hashlib.sha256(source.encode()).hexdigest()
+        if key not in self.known:
+            try:
+                tree = env.parse(source)
+            except jinja2.TemplateError:
+                return ANY, [], set()
+            self.known[key] = _facts(tree)
+        return self.known[key]
 
-def keep_facts(cache: Cache, layouts: list[str]) -> None:
-    """Put in the build cache what is known of these layouts' sources (when it is not there already)."""
-    keys = {hashlib.sha256(source.encode()).hexdigest() for source in layouts}
-    known = {key: _FACTS[key] for key in keys if key in _FACTS}
-    stored = cache.get_many([FACTS_KEY]).get(FACTS_KEY)
-    if stored != known:
-        cache.put(FACTS_KEY, known)
+    def keep(self, cache: Cache, layouts: list[str]) -> None:
+        """Put in the build cache what is known of these layouts' sources (when it is not there already)."""
+        keys = {hashlib.sha256(source.encode()).hexdigest() for source in layouts}
+        known = {key: self.known[key] for key in keys if key in self.known}
+        if cache.get_many([FACTS_KEY]).get(FACTS_KEY) != known:
+            cache.put(FACTS_KEY, known)
 
 
 _SCOPES = (nodes.For, nodes.Macro, nodes.CallBlock, nodes.With)  # a name bound here is bound inside only
@@ -224,7 +230,7 @@ _BINDINGS = (*_SCOPES, nodes.Assign, nodes.AssignBlock, nodes.FromImport, nodes.
 
 
 def _facts(tree: nodes.Template) -> Facts:
-    """See layout_facts. Text is shown through an attribute, item, string or name like html, body, words or
+    """See LayoutFacts.of. Text is shown through an attribute, item, string or name like html, body, words or
     news_article (an item picked by a variable could be any of them). It is the page's own when it is
     `article.<that>` or `news_article(article)` in a layout that never gives `article` another value (a
     loop, a macro's argument, a set, an import); a layout it renders inside such a loop or macro, or any

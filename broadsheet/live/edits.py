@@ -16,9 +16,9 @@ from .. import render, search
 from ..content import reload
 from ..errors import Problem
 from ..incremental import ledger
-from ..model import newest_first, output_path
+from ..model import newest_first, output_path, renewed
 from ..pipeline import Run
-from ..records import Article, Asset, Output, renew
+from ..records import Article, Asset, Output
 from ..write import Writing, write
 from .changes import Edit
 from .memory import Kept
@@ -54,13 +54,13 @@ def rebuild(run: Run, last: Kept, edit: Edit) -> Kept | None:
         run.cache.partial, run.cache.seen_files = False, {}  # the whole build runs (and finds these records cached)
         return None
     gone = {output_path(old.url) for record, old in zip(records, olds, strict=True) if record.url != old.url}
-    renewed, faces = _renew(records, olds)
+    last, edited, faces = _renewed(last, records, olds)
     run.cache.commit()  # page workers read article bodies from the cache file
     problems: list[Problem] = []
     before = last.made.signatures
     work = render.Work(run.folders.layouts, problems, before,
                        {path: sig for path, sig in before.items() if path not in gone}, timings, run.options.jobs)
-    outputs = _rendered(last, renewed, faces, work, run)
+    outputs = _rendered(last, edited, faces, work, run)
     writing = perf_counter()
     run.cache.stored = dict(before)
     files = write(iter(outputs), edits.copied, run.folders.out, problems,
@@ -98,17 +98,24 @@ def _edits(run: Run, last: Kept, edit: Edit) -> Edits | None:
     return Edits(rels, files, copied)
 
 
-def _renew(records: list[Article], olds: list[Article]) -> tuple[set[str], set[str]]:
-    """Put each edited record in its old one's place (see records.renew): the sources of those that changed,
-    and of those whose faces changed too."""
-    renewed, faces = set(), set()
-    for record, old in zip(records, olds, strict=True):
-        if record.digest != old.digest:
-            if record.face != old.face:
-                faces.add(old.source)
-            renew(old, record)
-            renewed.add(old.source)
-    return renewed, faces
+def _renewed(last: Kept, records: list[Article], olds: list[Article]) -> tuple[Kept, set[str], set[str]]:
+    """The site in memory with each changed record in its old one's place (see model.renewed), and the
+    sources of the articles that changed, and of those whose faces changed too."""
+    new = {id(old): record for record, old in zip(records, olds, strict=True) if record.digest != old.digest}
+    faces = {old.source for record, old in zip(records, olds, strict=True) if record.face != old.face
+             and id(old) in new}
+    if not new:
+        return last, set(), faces
+    site, swapped = renewed(last.made.site, new)
+    content = replace(last.made.content, articles=tuple(new.get(id(a), a) for a in last.made.content.articles))
+    positions = dict(last.positions)
+    for old_id, record in new.items():
+        if old_id in positions:
+            positions[id(record)] = positions.pop(old_id)
+    made = replace(last.made, site=site, content=content, plan=last.made.plan.renewed(site, swapped))
+    kept = replace(last, made=made, by_path={**last.by_path, **{a.path: a for a in new.values()}},
+                   positions=positions)
+    return kept, {record.source for record in new.values()}, faces
 
 
 def _rendered(last: Kept, renewed: set[str], faces: set[str], work: render.Work, run: Run) -> list[Output]:
@@ -116,6 +123,7 @@ def _rendered(last: Kept, renewed: set[str], faces: set[str], work: render.Work,
     changed, or a story was saved as it was)."""
     if not renewed:
         return []
+    last.made.plan.signer.env.use(run.cache)  # (the layouts were made by an earlier build, with its cache)
     outputs = render.rerender(last.made.plan, last.readers, renewed, faces, work)
     searching = perf_counter()
     outputs += list(search.index(last.made.site, work.before, work.after, run.cache))

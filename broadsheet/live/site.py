@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .. import bodies, pipeline, render
+from .. import pipeline, render
 from ..config import Options
 from ..content import Sources, survey
 from ..errors import BuildError, Problem
@@ -162,7 +162,6 @@ def _same_sources(last: Kept, run: Run, inputs: ledger.Inputs) -> bool:
             any(path in known.states for path in ledger.resaved(known.racy)):
         return False
     run.cache.carry_over([])
-    bodies.use(bodies.Bodies(run.cache))
     return True
 
 
