@@ -134,9 +134,10 @@ class Preview:
     # -- watching ----------------------------------------------------------------------------------
     def watch(self) -> None:
         """Wait for saves; after a burst of changes settles, rebuild and tell the browser (off the loop)."""
-        follow(self.sources, self._rebuild, self.stopping, self.changes)
+        follow(self.sources, self.refresh, self.stopping, self.changes)
 
-    def _rebuild(self, changed: list[Path]) -> bool:
+    def refresh(self, changed: list[Path]) -> bool:
+        """Rebuild after the saves of `changed` and tell the open tabs; False when it gave way to a newer save."""
         shown: set[str] = set()  # the pages open tabs were sent to ahead of the rest
 
         def show_first(pages: dict[str, bytes]) -> None:
@@ -177,7 +178,7 @@ class Preview:
         if self.loop is not None:
             self.loop.add_callback(send)
 
-    def _opened(self, tab: Any, message: str) -> None:
+    def opened(self, tab: Any, message: str) -> None:
         """Note which page a tab shows, from the LiveReload handshake (`info` carries the tab's URL)."""
         with contextlib.suppress(ValueError, AttributeError, TypeError):
             url = json.loads(message).get("url") if '"info"' in message else None
@@ -188,7 +189,8 @@ class Preview:
                 if self.served_at.get(page, 0.0) < self.changed_at:  # it was loading when the tabs were told
                     tab.send_message(_reload("*"))
 
-    def _closed(self, tab: Any) -> None:
+    def closed(self, tab: Any) -> None:
+        """Forget a tab whose reload socket closed."""
         with self.tabs_lock:
             self.tabs.pop(tab, None)
 
@@ -202,8 +204,8 @@ class Preview:
             handler.prepare = self._guarded(handler.prepare)
         ForceReloadHandler.get = _not_found  # any page anywhere could reload every open tab with it
         on_message, on_close = LiveReloadHandler.on_message, LiveReloadHandler.on_close
-        LiveReloadHandler.on_message = lambda tab, message: (self._opened(tab, message), on_message(tab, message))[1]
-        LiveReloadHandler.on_close = lambda tab: (self._closed(tab), on_close(tab))[1]
+        LiveReloadHandler.on_message = lambda tab, message: (self.opened(tab, message), on_message(tab, message))[1]
+        LiveReloadHandler.on_close = lambda tab: (self.closed(tab), on_close(tab))[1]
         logging.getLogger("livereload").setLevel(logging.WARNING)
         logging.getLogger("tornado.access").setLevel(logging.ERROR)
         server = Server(app=self.app)
