@@ -346,7 +346,7 @@ class _WatchLines:
 
 def run_serve(args: argparse.Namespace) -> int:
     """`broadsheet serve`: build into .preview/site (or --out), then serve and rebuild on every save."""
-    from .live.serve import Preview
+    from .live.serve import Address, Preview
     from .live.site import LiveSite
     from .live.watch import watcher
 
@@ -360,7 +360,7 @@ def run_serve(args: argparse.Namespace) -> int:
     first = rebuild([])
     if first:
         print(first, file=sys.stderr)
-    preview = Preview(where.out, config.base_path, rebuild, sources, args.host, args.port, changes)
+    preview = Preview(where.out, config.base_path, rebuild, sources, Address(args.host, args.port), changes)
     preview.error = first
     address = f"http://{args.host}:{args.port}{config.base_path}"
     if args.host not in ("127.0.0.1", "localhost", "::1"):

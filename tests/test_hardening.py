@@ -231,8 +231,10 @@ def test_embed_hosts_must_be_host_names(cli, make_site):
 def test_a_story_that_breaks_markdown_midway_does_not_spoil_the_next(make_site):
     """Python-Markdown left in the middle of a document (nesting too deep) renders the next one wrongly:
     each build process starts afresh with a new instance after such a failure."""
-    from broadsheet.config import load_config
-    from broadsheet.content import load
+    from broadsheet.bodies import Bodies
+    from broadsheet.config import Folders, load_config
+    from broadsheet.content import load, survey
+    from broadsheet.incremental.cache import Cache
 
     # Whether the instance is spoiled depends on where in its recursion the stack runs out, so on how deep
     # the stack already was: the list alone, and quoted once to three times, cover every case.
@@ -243,10 +245,13 @@ def test_a_story_that_breaks_markdown_midway_does_not_spoil_the_next(make_site):
         files[f"content/articles/news/{n}b-next.md"] = article(f"Next {n}", body="Some *emphasised* words.")
     root = make_site(files)  # read in the order of their names: each deep story, then a plain one
     problems: list = []
-    content = load(load_config(root / "pyproject.toml"), root / "content", root / "layouts/static", problems)
+    config = load_config(root / "pyproject.toml")
+    cache = Cache(root / ".site.cache", config)
+    sources = survey(config, Folders(root / "content", root / "layouts", root / "site"), problems)
+    content = load(config, sources, problems, cache)
     assert [(p.path, p.message) for p in problems] == [
         (f"content/articles/news/{n}a-deep.md", "markdown rendering failed: nesting too deep") for n in range(4)]
-    assert [(a.title, "<em>emphasised</em>" in a.html) for a in content.articles] == [
+    assert [(a.title, "<em>emphasised</em>" in Bodies(cache).html(a.body)) for a in content.articles] == [
         (f"Next {n}", True) for n in range(4)]
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from broadsheet.live.serve import Preview
+from broadsheet.live.serve import Address, Preview
 
 from .conftest import PROJECT
 
@@ -48,7 +48,7 @@ def preview(tmp_path) -> Preview:
     (out / "link").symlink_to(tmp_path / "secret.txt")
     (tmp_path / "site-drafts").mkdir()
     (tmp_path / "site-drafts/x.html").write_text("draft")
-    return Preview(out, "/newsroom/", lambda changed, *_: "", [tmp_path], "127.0.0.1", 8000)
+    return Preview(out, "/newsroom/", lambda changed, *_: "", [tmp_path], Address("127.0.0.1", 8000))
 
 
 def wait_until(condition, seconds: float = 30, step: float = 0.02) -> bool:
@@ -74,8 +74,8 @@ def test_a_burst_of_saves_gives_one_rebuild_and_css_alone_is_swapped(tmp_path, m
     seen: list[list[Path]] = []  # what each rebuild was given
     tab = Tab()
     monkeypatch.setattr(LiveReloadHandler, "waiters", {tab})
-    preview = Preview(tmp_path / "site", "/", lambda changed, *_: seen.append(changed) or "", sources, "127.0.0.1",
-                      8000, changes=watcher(sources))  # (it has taken its first look: saves from now on count)
+    preview = Preview(tmp_path / "site", "/", lambda changed, *_: seen.append(changed) or "", sources, Address(),
+                      changes=watcher(sources))  # (it has taken its first look: saves from now on count)
     preview.loop = Loop()
     thread = threading.Thread(target=preview.watch, daemon=True)
     thread.start()
@@ -410,8 +410,7 @@ def test_a_failure_while_watching_is_said_and_watching_goes_on(tmp_path, monkeyp
 
     monkeypatch.setattr(watch, "watcher", lambda sources: Flaky())
     builds: list[int] = []
-    preview = Preview(tmp_path / "site", "/", lambda changed, *_: builds.append(1) or "", [tmp_path], "127.0.0.1",
-                      8000)
+    preview = Preview(tmp_path / "site", "/", lambda changed, *_: builds.append(1) or "", [tmp_path], Address())
     thread = threading.Thread(target=preview.watch, daemon=True)
     thread.start()
     for _ in range(100):
@@ -522,7 +521,7 @@ def test_open_tabs_get_their_page_before_the_rest_is_written_and_one_reload_each
     open_tab, other_tab = Tab(), Tab()
     monkeypatch.setattr(LiveReloadHandler, "waiters", {open_tab, other_tab})
     preview = Preview(root / "site", "/", rebuild, [root / "pyproject.toml", root / "content", root / "layouts"],
-                      "127.0.0.1", 8000)
+                      Address("127.0.0.1", 8000))
     preview.loop = Loop()
     preview.opened(open_tab, '{"command": "info", "url": "http://127.0.0.1:8000/2024/05/story-1/"}')
     preview.opened(other_tab, '{"command": "info", "url": "http://127.0.0.1:8000/gone/"}')  # no such page

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -37,13 +38,21 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 Rebuild = Callable[[list[Path], frozenset[str], Callable[[dict[str, bytes]], None]], str | None]
 
 
+@dataclass(frozen=True)
+class Address:
+    """Where the preview listens."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
 class Preview:
     """The one server: what it serves, the last build's problems, and the watcher that rebuilds."""
 
-    def __init__(self, out: Path, base_path: str, rebuild: Rebuild, sources: Iterable[Path],
-                 host: str, port: int, changes: Poller | Inotify | None = None) -> None:
+    def __init__(self, out: Path, base_path: str, rebuild: Rebuild, sources: Iterable[Path], address: Address,
+                 changes: Poller | Inotify | None = None) -> None:
         self.out, self.base_path, self.rebuild = out.resolve(), base_path, rebuild
-        self.sources, self.host, self.port, self.changes = list(sources), host, port, changes
+        self.sources, self.host, self.port, self.changes = list(sources), address.host, address.port, changes
         self.error = ""
         self.loop: IOLoop | None = None
         self.stopping = threading.Event()
