@@ -93,7 +93,7 @@ class Inotify:
     def _watch_tree(self, folder: str) -> None:
         self._watch(folder)
         for directory, subdirs, _ in os.walk(folder):
-            subdirs[:] = [d for d in subdirs if not d.startswith(".")]
+            subdirs[:] = [d for d in subdirs if not ignored(d)]
             for name in subdirs:
                 self._watch(os.path.join(directory, name))
 
@@ -170,7 +170,7 @@ def snapshot(sources: Iterable[Path]) -> dict[str, tuple[int, int]]:
                 found[str(source)] = known
             continue
         for directory, subdirs, names in os.walk(source):
-            subdirs[:] = [d for d in subdirs if not d.startswith(".")]
+            subdirs[:] = [d for d in subdirs if not ignored(d)]
             for name in names:
                 if ignored(name):
                     continue
