@@ -66,7 +66,9 @@ def parse(path: str, text: str, problems: list[Problem]) -> Document | None:
     fields = _read_yaml(path, yaml_text, problems)
     if fields is None:
         return None
-    return Document(path, fields, body.lstrip("\n") if body.strip() else "", closing + 2)
+    stripped = body.lstrip("\n") if body.strip() else ""
+    skipped = len(body) - len(body.lstrip("\n")) if stripped else 0  # (blank lines before the body's first)
+    return Document(path, fields, stripped, closing + 2 + skipped)
 
 
 def _read_yaml(path: str, text: str, problems: list[Problem]) -> dict[str, Field] | None:

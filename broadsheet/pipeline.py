@@ -147,7 +147,7 @@ def unchanged(run: Run, inputs: ledger.Inputs, trust_quick: bool = False) -> Sum
     if kept is None:
         return None
     spent = round((perf_counter() - run.started) * 1000)
-    return replace(kept, files=0, milliseconds=spent, timings={"load": spent})
+    return replace(kept, files=0, read=0, rendered=0, milliseconds=spent, timings={"load": spent})
 
 
 def read(run: Run, sources: Sources) -> Content:

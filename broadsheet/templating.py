@@ -102,8 +102,7 @@ def _links(config: Config) -> tuple[Callable[[Any], str], Callable[[Any], str], 
     def absolute_url(target: Any) -> str:
         """A full URL with scheme and host, for feeds, sitemaps and share metadata."""
         link = url(target)
-        return origin + link if link.startswith("/") and not link.startswith("//") or not urlsplit(link).scheme \
-            else link
+        return link if link.startswith("//") or urlsplit(link).scheme else origin + link
 
     def absolute_links(html: str, page: Any) -> str:
         """Rendered HTML with every site link made absolute (feed readers break on relative ones)."""

@@ -240,9 +240,6 @@ def test_what_the_sanitiser_removed_is_a_warning_at_its_first_line():
                         f"content/articles/news/a.md:5:1: warning: removed onerror= {NOTE}"]  # not found: the body
 
 
-@pytest.mark.xfail(strict=True, reason="meta.Document.body_line is the line after the closing '---' while "
-                                       "Document.body has its leading blank lines stripped, so a removal is "
-                                       "reported one line early for each blank line after the front matter")
 def test_what_the_sanitiser_removed_is_at_its_line_after_a_blank_line():
     text = "---\ntitle: Story\ndate: 2024-03-14\n---\n\nA paragraph.\n\n<script>alert(1)</script>\n"
     body = ("<p>A paragraph.</p>", "", "", ("<script>",))

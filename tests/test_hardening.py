@@ -38,9 +38,9 @@ def test_slow_or_deep_markdown_is_a_clear_error_within_the_limit_and_the_rest_is
     assert run.code == 1 and "Traceback" not in run.err
     assert elapsed < LIMIT * len(SLOW) + 20  # each slow file costs the limit, not its minutes
     for name in SLOW:
-        assert f"content/articles/news/{name}.md:5:1: error: markdown rendering took longer than {LIMIT:g} s; " \
+        assert f"content/articles/news/{name}.md:6:1: error: markdown rendering took longer than {LIMIT:g} s; " \
                "not rendered" in run.err, name
-    assert "content/articles/news/deep.md:5:1: error: markdown rendering failed: nesting too deep" in run.err
+    assert "content/articles/news/deep.md:6:1: error: markdown rendering failed: nesting too deep" in run.err
     assert "content/articles/news/undated.md:1:1: error: missing required field 'date'" in run.err
     assert run.lines[-1] == "Build failed: 6 errors; the output folder was not changed."
     assert snapshot(root / "site") == before
@@ -139,10 +139,10 @@ def test_what_the_sanitiser_removes_is_a_warning_at_its_line(cli, make_site):
     note = ('(raw_html = "sanitize" publishes no scripts, event handlers, unsafe links or embeds from hosts not '
             'in embed_hosts)')
     assert [line for line in run.lines if "removed" in line] == [
-        f"{where}:7:1: warning: removed <script> {note}",
-        f"{where}:9:10: warning: removed javascript: {note}",
-        f"{where}:9:52: warning: removed onerror= {note}",
-        f"{where}:11:14: warning: removed <iframe> from https://tracker.example/ {note}"]
+        f"{where}:8:1: warning: removed <script> {note}",
+        f"{where}:10:10: warning: removed javascript: {note}",
+        f"{where}:10:52: warning: removed onerror= {note}",
+        f"{where}:12:14: warning: removed <iframe> from https://tracker.example/ {note}"]
     page = (root / "site/2024/03/story/index.html").read_text()
     assert "alert(" not in page and "tracker.example" not in page
 
@@ -212,8 +212,8 @@ def test_iframes_are_kept_only_from_the_embed_hosts(cli, make_site):
     assert '<iframe src="https://www.youtube-nocookie.com/embed/abc" title="Video" width="560" height="315">' in page
     assert "tracker.example" not in page and "embed/plain" not in page and page.count("<iframe") == 1
     assert [line.split(" (raw_html")[0] for line in run.lines if "removed <iframe>" in line] == [
-        "content/articles/news/a.md:7:14: warning: removed <iframe> from https://tracker.example/x",
-        "content/articles/news/a.md:9:14: warning: removed <iframe> from http://www.youtube-nocookie.com/embed/plain"]
+        "content/articles/news/a.md:8:14: warning: removed <iframe> from https://tracker.example/x",
+        "content/articles/news/a.md:10:14: warning: removed <iframe> from http://www.youtube-nocookie.com/embed/plain"]
     root = make_site({"content/articles/news/a.md": article("Story", body=body)})  # no embed_hosts: none stay
     assert cli("build", "--config", root / "pyproject.toml").code == 0
     assert "<iframe" not in (root / "site/2024/03/story/index.html").read_text()

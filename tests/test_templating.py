@@ -83,9 +83,6 @@ def test_links_go_under_the_base_path_and_full_addresses_pass_through(environmen
     assert shown == "/sub/about/ https://news.example.org:8443/sub/2024/05/pier-reopens/"
 
 
-@pytest.mark.xfail(strict=True, reason="absolute_url puts the site's origin before a protocol-relative address "
-                   "('//cdn.example/x.js' -> 'https://host//cdn.example/x.js'): its `or not urlsplit(link).scheme` "
-                   "is true for any '//' link; url() and absolute_links leave such a link alone")
 def test_absolute_url_leaves_a_protocol_relative_address_alone(environment):
     env, _, _ = environment()
     assert env.globals["absolute_url"]("//cdn.example/x.js") == "//cdn.example/x.js"
