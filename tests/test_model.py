@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from broadsheet.config import Folders, load_config
 from broadsheet.content import load, survey
 from broadsheet.model import Selection, make_site, output_path
@@ -113,38 +110,3 @@ def test_tags_that_differ_only_in_case_are_one_error(make_site):
     _, problems = site_of(make_site, {"content/articles/news/a.md": article("A", tags="[Trams]"),
                                       "content/articles/news/b.md": article("B", tags="[trams]")})
     assert [p.message for p in problems] == ["tag 'trams' shares the address /tags/trams/ with 'Trams'"]
-
-
-def _related_plainly(articles, limit=4):
-    """What related() must choose, worked out the slow, obvious way: each candidate near the article in
-    time on a shared tag scored by its shared tags, best first, newest first among equals; then the
-    section's newest, then the site's newest."""
-    from broadsheet.suggestions import WINDOW
-    found = {}
-    for story in articles:
-        scores = {}
-        for tag in story.tags:
-            tagged = [other for other in articles if tag in other.tags for _ in range(other.tags.count(tag))]
-            at = max(i for i, other in enumerate(tagged) if other is story)
-            for other in tagged[max(0, at - WINDOW):at + WINDOW + 1]:
-                if other is not story:
-                    scores[other.source] = scores.get(other.source, 0) + 1
-        order = [a.source for a in articles]
-        chosen = sorted(scores, key=lambda s: (-scores[s], order.index(s)))[:limit]
-        for pool in ([a for a in articles if a.section == story.section], articles):
-            chosen += [a.source for a in pool if a is not story and a.source not in chosen][:limit - len(chosen)]
-        found[story.source] = [a for s in chosen for a in articles if a.source == s]
-    return found
-
-
-@given(st.lists(st.tuples(st.sampled_from("abc"), st.lists(st.sampled_from("pqrstuv"), max_size=4)),
-                max_size=60))
-@settings(max_examples=150, deadline=None)
-def test_related_stories_are_the_best_scored_neighbours_on_shared_tags(stories):
-    from types import SimpleNamespace
-
-    from broadsheet.suggestions import related
-    articles = tuple(SimpleNamespace(source=f"s{n}", section=section, tags=tuple(tags))
-                     for n, (section, tags) in enumerate(stories))
-    chosen = related(articles)
-    assert {source: list(found) for source, found in chosen.items()} == _related_plainly(articles)

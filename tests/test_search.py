@@ -22,11 +22,6 @@ def undelta(gaps):
     return out
 
 
-def test_words_are_folded_and_stopwords_dropped():
-    assert search.words("The Mayor’s <b>TRAMS</b>, and 3 trams at 2026 Café! 42 of it, 7 ox") == {
-        "mayors", "trams", "2026", "café", "42"}
-
-
 def test_index_separates_title_and_body_matches(make_site):
     root = make_site({
         "content/articles/news/a.md": article("Tram depot opens", "2024-05-03", body="Families visited the sheds."),
