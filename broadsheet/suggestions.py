@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .config import Config
 from .errors import Problem
@@ -82,6 +82,8 @@ def popular(config: Config, articles: tuple[Article, ...], pageviews: tuple[Page
     unknown = []
     for view in pageviews:
         url = _site_path(view.path, config.base_path)
+        if url not in by_url and _site_path(view.path, "/") in by_url:  # without the base path, yet beginning
+            url = _site_path(view.path, "/")  # like it: /news/tram-fares/ on a site at /news/
         if url in by_url:
             views[url] += view.views
         elif url not in other_pages:
@@ -99,7 +101,7 @@ def popular(config: Config, articles: tuple[Article, ...], pageviews: tuple[Page
 
 def _site_path(path: str, base_path: str) -> str:
     """'/newsroom/2026/11/x', 'https://host/newsroom/2026/11/x/' and '2026/11/x' all mean '/2026/11/x/'."""
-    path = urlsplit(path.strip()).path or "/"
+    path = unquote(urlsplit(path.strip()).path) or "/"  # (exports give non-ASCII addresses percent-encoded)
     path = path if path.startswith("/") else "/" + path
     if base_path != "/" and (path + "/").startswith(base_path):
         path = "/" + path[len(base_path):]

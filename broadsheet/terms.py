@@ -16,6 +16,7 @@ would you your yours said says""".split())
 
 def words(text: str) -> set[str]:
     """The lowercase search terms of text: stop words and one- or two-letter words left out."""
-    text = unicodedata.normalize("NFKC", unescape(re.sub(r"<[^>]+>", " ", text))).casefold()
+    # (a tag begins with a letter, / or !: a '<' in a plain-text headline, "inflation < 3%", is a word's neighbour)
+    text = unicodedata.normalize("NFKC", unescape(re.sub(r"<[A-Za-z/!?][^>]*>", " ", text))).casefold()
     text = re.sub(r"(?<=\w)['’.,](?=\w)", "", text)
     return {w for w in set(re.findall(r"\w+", text)) - STOPWORDS if len(w) > 2 or w.isdigit() and len(w) == 2}

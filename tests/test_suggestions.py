@@ -196,8 +196,6 @@ def test_at_most_ten_unknown_paths_are_named_and_the_rest_counted(unknown, shown
         assert str(problems[10]) == f"content/data/pageviews.csv: warning: {unknown - 10} more unknown paths ignored"
 
 
-@pytest.mark.xfail(strict=True, reason="analytics tools export a non-ASCII path percent-encoded, as the browser "
-                                       "sent it; popular() compares it undecoded, so the story gets no views")
 def test_a_percent_encoded_path_counts_for_its_story():
     library = story("مكتبة-المدينة", age=0)
     problems: list[Problem] = []
@@ -206,8 +204,6 @@ def test_a_percent_encoded_path_counts_for_its_story():
     assert problems == []
 
 
-@pytest.mark.xfail(strict=True, reason="a path given without the base path that begins with the base path's "
-                                       "own name (/news/... on a site at /news/) has it stripped all the same")
 def test_a_path_without_the_base_path_may_begin_like_it():
     site = Config(title="The Test Gazette", base_url="https://example.org/news/", permalink="/{section}/{slug}/")
     fares, other = story("tram-fares", url="/news/tram-fares/"), story("other", url="/news/other/")
