@@ -328,32 +328,83 @@ def paginate(config: Config, kind: str, term: Section | Tag | Author | Archive, 
         yield Listing(kind, title, description, urls[number - 1], chunk, number, urls, feed_url)
 
 
-def renewed(site: Site, new: dict[int, Article]) -> tuple[Site, dict[int, Any]]:
+def related_holders(site: Site) -> dict[str, tuple[str, ...]]:
+    """For each article (by source), the articles whose related stories include it: an edit that keeps the
+    site's shape keeps these too."""
+    found: dict[str, list[str]] = {}
+    for source, chosen in site._related.items():
+        for article in chosen:
+            found.setdefault(article.source, []).append(source)
+    return {source: tuple(holders) for source, holders in found.items()}
+
+
+def renewed(site: Site, new: dict[int, Article],
+            holders: dict[str, tuple[str, ...]] | None = None) -> tuple[Site, dict[int, Any]]:
     """The site with each of these records in the place of the article it replaces (by that article's id())
     in every list that holds it, for edits that leave the site's shape as it was (see live/edits.py); and
-    every object replaced on the way (lists, listings, feeds and the articles), by the id() of the old one."""
+    every object replaced on the way (lists, listings, feeds and the articles), by the id() of the old one.
+    The lists are found from the records' fields, which such an edit leaves as they were, and the related
+    stories from `holders` (see related_holders; without it, every article's are looked at)."""
     swapped: dict[int, Any] = dict(new)
+    olds = new.keys()  # (a view: isdisjoint() looks each id up in C, and stops at the first found)
 
     def renew(articles: tuple[Article, ...]) -> tuple[Article, ...]:
-        if not any(map(new.__contains__, map(id, articles))):
+        if olds.isdisjoint(map(id, articles)):
             return articles
         return tuple(new.get(id(article), article) for article in articles)
 
-    def each(items: tuple[Any, ...]) -> tuple[Any, ...]:
-        found = []
-        for item in items:
-            articles = renew(item.articles)
-            if articles is not item.articles:
-                swapped[id(item)] = item = replace(item, articles=articles)
-            found.append(item)
-        return tuple(found)
+    def each(items: tuple[Any, ...], chosen: Iterable[Any]) -> tuple[Any, ...]:
+        for item in chosen:
+            if id(item) not in swapped:
+                swapped[id(item)] = replace(item, articles=renew(item.articles))
+        return tuple(swapped.get(id(item), item) for item in items)
 
-    return replace(site, articles=renew(site.articles), sections=each(site.sections), tags=each(site.tags),
-                   authors=each(site.authors), listings=each(site.listings), archives=each(site.archives),
-                   feeds=each(site.feeds), popular=renew(site.popular),
-                   _related={source: renew(chosen) for source, chosen in site._related.items()},
-                   _neighbours={source: (new.get(id(older), older), new.get(id(newer), newer))
-                                for source, (older, newer) in site._neighbours.items()}), swapped
+    terms = _terms_of(site, new.values())
+    listings = {listing.url: listing for listing in site.listings}
+    pages = [listings[url] for term in terms for url in _pages_showing(site.config, term, olds) if url in listings]
+    homes = {term.url for term in terms}
+    feeds = [feed for feed in site.feeds if (feed.home in homes or feed is site.feeds[0])
+             and not olds.isdisjoint(map(id, feed.articles))]
+    related = dict(site._related)  # (the few lists that hold an edited article, made again)
+    for source in (site._related if holders is None else
+                   {held for record in new.values() for held in holders.get(record.source, ())}):
+        related[source] = renew(site._related[source])
+    return replace(site, articles=renew(site.articles), sections=each(site.sections, terms),
+                   tags=each(site.tags, terms), authors=each(site.authors, terms),
+                   archives=each(site.archives, terms), listings=each(site.listings, pages),
+                   feeds=each(site.feeds, feeds), popular=renew(site.popular), _related=related,
+                   _neighbours=_renewed_neighbours(site, new)), swapped
+
+
+def _terms_of(site: Site, records: Iterable[Article]) -> list[Any]:
+    """The section, tags, reporters and archives (the year's and the month's) these articles are in."""
+    archives = {archive.url: archive for archive in site.archives}
+    found: dict[str, Any] = {}
+    for record in records:
+        local = record.date.astimezone(site.config.zone)
+        for term in (site.section(record.section), *map(site.tag, record.tags), *map(site.author, record.authors),
+                     archives[f"/{local.year:04d}/"], archives[f"/{local.year:04d}/{local.month:02d}/"]):
+            found[term.url] = term
+    return list(found.values())
+
+
+def _pages_showing(config: Config, term: Any, olds: Iterable[int]) -> list[str]:
+    """The addresses of a term's listing pages that show any of these articles (by id(), see paginate)."""
+    wanted = set(olds)
+    numbers = {at // config.per_page + 1 for at, article in enumerate(term.articles) if id(article) in wanted}
+    return [term.url if number == 1 else f"{term.url}page/{number}/" for number in sorted(numbers)]
+
+
+def _renewed_neighbours(site: Site, new: dict[int, Article]) -> dict[str, tuple[Article | None, Article | None]]:
+    """The older and newer story of each story, with these renewed: only an edited story's two neighbours
+    name it (its own entry names them)."""
+    near = dict(site._neighbours)
+    for record in new.values():
+        for other in near.get(record.source, (None, None)):
+            if other is not None and other.source in near:
+                older, newer = near[other.source]
+                near[other.source] = (new.get(id(older), older), new.get(id(newer), newer))
+    return near
 
 
 def output_path(url: str) -> str:

@@ -44,20 +44,21 @@ class Plan:
         """The signature of everything every page is made from (kept under WHOLE_SITE)."""
         return f"{self.signer.shared}:{self.signer.contents()}:{len(self.pages)}"
 
-    def renewed(self, site: Site, swapped: dict[int, Any]) -> Plan:
-        """The plan of a site of the same shape with some articles renewed (see model.renewed): each page
-        sees the renewed records, and the layouts see the renewed site."""
-        pages = []
-        for page in self.pages:
-            for name in ("article", "listing", "feed"):
-                value = page.context.get(name)
-                if value is not None and id(value) in swapped:
-                    page = replace(page, context={**page.context, name: swapped[id(value)]})
-            pages.append(page)
-        env = self.signer.env
-        env.globals["site"] = site
-        if env.cache is not None:  # loaded again (from the bytecode cache), so the partials imported without
-            env.cache.clear()  # context, which keep the globals they were made with, see the renewed site too
+    def renewed(self, site: Site, swapped: dict[int, Any], readers: Readers, sources: Iterable[str]) -> Plan:
+        """The plan of a site of the same shape with some articles (by source) renewed (see model.renewed):
+        each page that takes one in (see Readers) sees the renewed records, and the layouts see the renewed
+        site."""
+        pages = list(self.pages)
+        taking = {i for source in sources for table in (readers.whole, readers.by_face) for i in table.get(source, ())}
+        for at in taking.union(readers.every_whole, readers.every_face):
+            page = self.pages[at]
+            context = page.context  # (a page shows at most one record: an article, a listing or a feed)
+            value = context.get("article") or context.get("listing") or context.get("feed")
+            if value is not None and id(value) in swapped:
+                name = next(key for key in ("article", "listing", "feed") if context.get(key) is value)
+                pages[at] = replace(page, context={**context, name: swapped[id(value)]})
+        if self.signer.env.view is not None:
+            self.signer.env.view.site = site  # (the layouts' `site`, see templating.SiteView)
         return Plan(self.signer.for_site(site), pages, list(self.paths))
 
     def moved(self, index: int) -> None:

@@ -24,6 +24,20 @@ from .records import Article
 if TYPE_CHECKING:
     from .config import Config
 
+class SiteView:
+    """The site the layouts see as `site`: the build's own, or, after an edit in place, the renewed one (see
+    render.Plan.renewed). A partial imported without context keeps the globals it was made with, so it
+    keeps this view, which follows the renewal."""
+
+    __slots__ = ("site",)
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.site, name)
+
+
 class Layouts(jinja2.Environment):
     """The Jinja2 environment of a build's layouts. An article's `html` (its body, which the record holds
     only by key) is read from the build's store when a layout asks for it; what each layout shows and
@@ -36,6 +50,7 @@ class Layouts(jinja2.Environment):
                          bytecode_cache=cache.templates())
         self.bodies = bodies.Bodies(cache)
         self.facts = LayoutFacts.recall(cache)
+        self.view: SiteView | None = None  # (see make_environment)
 
     def use(self, cache: Cache) -> None:
         """Read the article bodies from this build's cache (a long-lived process renders again with an
@@ -74,8 +89,9 @@ def make_environment(site: Site, layouts: Path, problems: list[Problem], cache: 
     and checked up front."""
     env = Layouts(layouts, cache)
     url, absolute_url, absolute_links = _links(site.config)
-    share_image, news_article = _sharing(site, absolute_url)
-    env.globals.update(site=site, config=site.config, url=url, absolute_url=absolute_url, share_image=share_image,
+    env.view = SiteView(site)
+    share_image, news_article = _sharing(env.view, absolute_url)
+    env.globals.update(site=env.view, config=site.config, url=url, absolute_url=absolute_url, share_image=share_image,
                        cached=cached,
                        news_article=news_article, newest=newest, news_language=news_language,
                        entry_id=lambda article: entry_id(site.config, article))
@@ -114,7 +130,7 @@ def _links(config: Config) -> tuple[Callable[[Any], str], Callable[[Any], str], 
     return url, absolute_url, absolute_links
 
 
-def _sharing(site: Site, absolute_url: Callable[[Any], str]) -> tuple[Callable[..., str], Callable[..., dict]]:
+def _sharing(site: SiteView, absolute_url: Callable[[Any], str]) -> tuple[Callable[..., str], Callable[..., dict]]:
     """The layouts' share_image and news_article: what a page's share metadata and schema.org data say."""
 
     def share_image(article: Any = None) -> str:
@@ -201,7 +217,7 @@ def format_date(value: datetime, fmt: str) -> str:
     return value.strftime(fmt)
 
 
-def news_article_data(site: Site, article: Any, absolute_url: Any, image: str) -> dict[str, Any]:
+def news_article_data(site: Site | SiteView, article: Any, absolute_url: Any, image: str) -> dict[str, Any]:
     """The JSON-LD record Google and others read for a news article."""
     config = site.config
     data: dict[str, Any] = {

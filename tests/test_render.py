@@ -131,7 +131,7 @@ def test_rerender_after_an_edit_renders_just_the_pages_that_take_the_article_in(
     old = next(story for story in made.site.articles if story.source == PIER)
     new_text = replace(old, body=Bodies(built.run.cache).add("<p>New words.</p>", "new words"), digest="new text")
     site, swapped = renewed(made.site, {id(old): new_text})
-    plan = made.plan.renewed(site, swapped)
+    plan = made.plan.renewed(site, swapped, readers, [PIER])
     work = built.work(made.signatures, dict(made.signatures))
     done = {output.path: output.data for output in render.rerender(plan, readers, {PIER}, set(), work) if output.data}
     assert set(done) == {PIER_PAGE, "news/feed.xml", "feed.xml", "rss.xml"} and b"New words." in done[PIER_PAGE]
@@ -142,7 +142,7 @@ def test_rerender_after_an_edit_renders_just_the_pages_that_take_the_article_in(
     headline = replace(new_text, title="Pier reopens at last", slug="pier-reopens-at-last",
                        url="/2024/05/pier-reopens-at-last/", digest="new headline", face="new face")
     site, swapped = renewed(site, {id(new_text): headline})
-    plan = plan.renewed(site, swapped)
+    plan = plan.renewed(site, swapped, readers, [PIER])
     before = dict(work.after)
     work = built.work(before, dict(before))
     again = {output.path: output.data for output in render.rerender(plan, readers, {PIER}, {PIER}, work)

@@ -106,13 +106,15 @@ def _renewed(last: Kept, records: list[Article], olds: list[Article]) -> tuple[K
              and id(old) in new}
     if not new:
         return last, set(), faces
-    site, swapped = renewed(last.made.site, new)
+    site, swapped = renewed(last.made.site, new, last.holders)
     content = replace(last.made.content, articles=tuple(new.get(id(a), a) for a in last.made.content.articles))
     positions = dict(last.positions)
     for old_id, record in new.items():
         if old_id in positions:
             positions[id(record)] = positions.pop(old_id)
-    made = replace(last.made, site=site, content=content, plan=last.made.plan.renewed(site, swapped))
+    sources = [record.source for record in new.values()]
+    made = replace(last.made, site=site, content=content,
+                   plan=last.made.plan.renewed(site, swapped, last.readers, sources))
     kept = replace(last, made=made, by_path={**last.by_path, **{a.path: a for a in new.values()}},
                    positions=positions)
     return kept, {record.source for record in new.values()}, faces

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import render
+from ..model import related_holders
 from ..pipeline import Made, Run
 from ..records import Article, Asset
 
@@ -22,10 +23,12 @@ class Kept:
     by_path: dict[str, Article]
     positions: dict[int, int]  # each published article's place in the newest-first order, by id()
     assets: dict[str, Asset]  # the files of layouts/static/ by their path
+    holders: dict[str, tuple[str, ...]]  # whose related stories hold each article (see model.related_holders)
 
     @classmethod
     def of(cls, made: Made, run: Run) -> Kept:
         """What to keep of a build that ran the whole pipeline."""
         return cls(made, render.readers(made.plan), run.cache.identity, run.cache.reading, run.now.timestamp(),
                    {a.path: a for a in made.content.articles}, {id(a): i for i, a in enumerate(made.site.articles)},
-                   {str(a.source): a for a in made.site.assets if a.path.startswith("static/")})
+                   {str(a.source): a for a in made.site.assets if a.path.startswith("static/")},
+                   related_holders(made.site))
