@@ -64,6 +64,8 @@ class Layouts(jinja2.Environment):
         except AttributeError:
             if attribute == "html" and type(obj) is Article:
                 return self.bodies.html(obj.body)
+            if type(obj) is SiteView:  # (a layout's error names the site, as it always has)
+                obj = obj.site
         try:
             return obj[attribute]
         except (TypeError, LookupError, AttributeError):
@@ -73,7 +75,7 @@ class Layouts(jinja2.Environment):
         """obj[argument], as Jinja2 looks it up (see getattr)."""
         if argument == "html" and type(obj) is Article:
             return self.bodies.html(obj.body)
-        return super().getitem(obj, argument)
+        return super().getitem(obj.site if type(obj) is SiteView else obj, argument)
 
 
 
