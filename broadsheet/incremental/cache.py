@@ -83,6 +83,11 @@ class Cache:
         self.remembered = {key: value for key, value in self._recalled.items() if key not in forgotten}
         self._recalled = self.remembered
 
+    def read_all(self) -> None:
+        """Go back on carry_over: the whole build reads every source after all (and finds the ones just
+        read in the cache)."""
+        self.partial, self.seen_files = False, {}
+
     def _identity(self) -> str:
         """A name made when the cache file was: a new or rebuilt file is another cache."""
         try:

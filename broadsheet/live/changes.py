@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..files import RECENT_NS
+from ..files import RECENT_NS, is_recent
 from ..incremental import ledger
 from ..incremental.ledger import Inputs
 from ..pipeline import Run
@@ -77,11 +77,11 @@ def _still_recent(known: dict[str, str], racy: dict[str, str], recent: int) -> N
 
 
 def _recent(path: str, recent: int) -> bool:
+    """Whether the file changed since `recent` (a file gone counts: its bytes tell)."""
     try:
-        stat = os.stat(path)
+        return is_recent(os.stat(path), recent)
     except OSError:
         return True
-    return max(stat.st_mtime_ns, stat.st_ctime_ns) >= recent
 
 
 def _settled(run: Run, racy: dict[str, str]) -> tuple[str, str]:

@@ -51,7 +51,7 @@ def rebuild(run: Run, last: Kept, edit: Edit) -> Kept | None:
     records = [record for record, _ in made]
     if any(record is None or found for record, found in made) or \
             not _same_shape(last, {old.path: record for record, old in zip(records, olds, strict=True)}):
-        run.cache.partial, run.cache.seen_files = False, {}  # the whole build runs (and finds these records cached)
+        run.cache.read_all()  # the whole build runs (and finds these records cached)
         return None
     gone = {output_path(old.url) for record, old in zip(records, olds, strict=True) if record.url != old.url}
     last, edited, faces = _renewed(last, records, olds)
