@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
 import threading
 import traceback
 import webbrowser
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -34,10 +37,35 @@ COMMANDS = ("build", "import", "serve", "watch", "check", "deploy")
 def main(argv: list[str] | None = None) -> int:
     """Run a command; returns the exit code (0 ok, 1 content or layout errors, 2 usage errors, 130 Ctrl-C)."""
     try:
-        return _main(argv)
+        with interrupts_never_lost():
+            return _main(argv)
     except KeyboardInterrupt:  # also while the flags are read, or while a problem is being said
         print("Interrupted; the output folder was not changed.", file=sys.stderr)
         return 130
+
+
+@contextlib.contextmanager
+def interrupts_never_lost() -> Iterator[None]:
+    """Deliver again a Ctrl-C that landed in a clean-up callback (a weak reference's, a `__del__`).
+
+    Python cannot raise from there: it prints "Exception ignored ... KeyboardInterrupt" with a traceback and
+    carries on, so the build would go on to the end. Instead the interrupt is sent again a moment later, when
+    the program is almost surely back in ordinary code, and is raised there as usual.
+    """
+
+    def redeliver(unraisable) -> None:
+        if issubclass(unraisable.exc_type, KeyboardInterrupt):
+            timer = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
+            timer.daemon = True
+            timer.start()
+        else:
+            before(unraisable)
+
+    before, sys.unraisablehook = sys.unraisablehook, redeliver
+    try:
+        yield
+    finally:
+        sys.unraisablehook = before
 
 
 def _main(argv: list[str] | None) -> int:

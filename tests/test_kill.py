@@ -50,6 +50,21 @@ def run_build(root: Path, *flags: str) -> subprocess.CompletedProcess:
     return subprocess.run(command(root, *flags), capture_output=True, text=True, timeout=300)
 
 
+def has_begun(process: subprocess.Popen, lock: Path) -> bool:
+    """Wait until the build holds its output folder's lock: a Ctrl-C before that lands in Python's own start-up
+    (its site-packages imports), which prints Python's traceback before Broadsheet has run a line."""
+    descriptors = Path(f"/proc/{process.pid}/fd")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if any(os.readlink(fd) == str(lock.resolve()) for fd in descriptors.iterdir()):
+                return True
+        except OSError:  # a descriptor closed while being read
+            pass
+        time.sleep(0.002)
+    return False
+
+
 def test_a_full_build_killed_at_any_moment_leaves_the_old_site_or_the_new_one(corpus):
     old = snapshot(corpus / "site")
     shutil.copytree(corpus / "site", corpus / "old-copy")
@@ -64,7 +79,9 @@ def test_a_full_build_killed_at_any_moment_leaves_the_old_site_or_the_new_one(co
     for moment in range(MOMENTS):
         process = subprocess.Popen(command(corpus, "--fresh"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                    text=True, start_new_session=True)
+        begun = has_begun(process, corpus / ".site.lock")
         time.sleep(duration * (moment + 0.5) / MOMENTS)
+        assert begun
         # Ctrl-C reaches the whole process group (the build and its workers); a kill only the build
         os.killpg(process.pid, signal.SIGINT) if moment % 2 == 0 else process.send_signal(signal.SIGKILL)
         _, err = process.communicate(timeout=60)
@@ -96,3 +113,27 @@ def test_two_builds_at_once_take_turns(small):
     assert sum("Waiting for another build of the same output folder to finish" in err for err in said) == 1
     assert run_build(corpus, "--fresh", "--out", str(corpus / "alone")).returncode == 0
     assert snapshot(corpus / "site") == snapshot(corpus / "alone")
+
+
+def test_a_ctrl_c_that_lands_in_a_clean_up_callback_is_obeyed_not_printed(tmp_path):
+    # A Ctrl-C raised inside __del__ (or a weak reference's callback, as the garbage collector runs them at any
+    # moment of a build) cannot propagate there: Python prints a traceback and goes on. The command sends it again.
+    program = tmp_path / "swallowed.py"
+    program.write_text(
+        "import time\n"
+        "from broadsheet.cli import interrupts_never_lost\n"
+        "class Dropped:\n"
+        "    def __del__(self):\n"
+        "        raise KeyboardInterrupt\n"
+        "try:\n"
+        "    with interrupts_never_lost():\n"
+        "        Dropped()\n"
+        "        print('carried on', flush=True)\n"
+        "        time.sleep(30)\n"
+        "        print('never interrupted')\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n"
+    )
+    done = subprocess.run([sys.executable, str(program)], capture_output=True, text=True, timeout=60, cwd=PROJECT)
+    assert done.stdout.split() == ["carried", "on", "interrupted"]
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
