@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import signal
 import sys
 import threading
@@ -55,7 +54,10 @@ def interrupts_never_lost() -> Iterator[None]:
 
     def redeliver(unraisable) -> None:
         if issubclass(unraisable.exc_type, KeyboardInterrupt):
-            timer = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
+            # to the main thread itself: sent to the process, it may land in the timer's thread and leave the
+            # main one asleep in a system call until that returns
+            main = threading.main_thread().ident
+            timer = threading.Timer(0.05, signal.pthread_kill, (main, signal.SIGINT))
             timer.daemon = True
             timer.start()
         else:
