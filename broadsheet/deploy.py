@@ -207,7 +207,8 @@ def _hash(git: Git, files: dict[str, tuple[str, bytes | None, Path | None]], wri
     hashes: dict[str, str] = {}
     # the files are named as arguments: `--stdin-paths` reads a line per name and unquotes a name in quotes
     for batch in _batches(on_disk, lambda path: len(os.fsencode(files[path][2] or "")) + 1):
-        result = git.run("hash-object", *flags, "--no-filters", "--", *(str(files[p][2]) for p in batch))
+        result = git.run("hash-object", *flags, "--no-filters", "--", *(os.path.abspath(files[p][2] or "")
+                                                                         for p in batch))
         hashes.update(zip(batch, result.stdout.split(), strict=True))
     for path, (_, data, _) in files.items():
         if data is not None:
@@ -265,7 +266,7 @@ def uncommitted(git: Git, sources: list[Path], most: int = 10) -> list[Problem]:
     checked out, new files too (deploy builds from the working tree, so those changes are published); past
     `most` of them, one line says how many more."""
     listed = git.run("status", "--porcelain", "-z", "--untracked-files=all", "--no-renames", "--",
-                     *(str(p) for p in sources), check=False)
+                     *(os.path.abspath(p) for p in sources), check=False)
     if listed.returncode != 0:  # (sources outside the repository: nothing git can say)
         return []
     names = sorted({entry[3:] for entry in listed.stdout.split("\0") if len(entry) > 3})

@@ -193,6 +193,17 @@ def test_a_site_changed_after_rejected_pushes_is_published_on_top_of_them(newsro
     assert "Nothing changed" in cli("deploy").out
 
 
+def test_deploy_from_a_subfolder_with_relative_paths(newsroom, cli, monkeypatch):
+    project, remote = newsroom
+    about = project / "content/pages/about.md"
+    about.write_text(about.read_text() + "\nA line not committed.\n")
+    monkeypatch.chdir(project / "content")
+    run = cli("deploy", "--config", "../pyproject.toml", "--out", "../public")
+    assert run.code == 0, run.err
+    assert "pages/about.md: warning: uncommitted change" in run.err  # (said from where the command runs)
+    assert "A line not committed." in git(remote, "show", "gh-pages:about/index.html")
+
+
 def test_file_names_are_published_exactly_as_they_are(newsroom, cli):
     project, remote = newsroom
     names = ['"quoted".txt', "new\nline.txt", "tab\there.txt", "back\\slash.txt", "café olé.txt", "-dash.txt",
