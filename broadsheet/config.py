@@ -234,3 +234,8 @@ def _toml_position(message: str) -> tuple[int, int]:
 def _type_name(kind: type) -> str:
     return {str: "text", int: "a whole number", dict: "a table", bool: "true/false",
             float: "a number", list: "a list"}.get(kind, kind.__name__)
+
+
+def check_cname(value: str) -> str:
+    """What is wrong with a custom domain given on the command line ("" when nothing), as for `cname`."""
+    return _check_value("cname", value)
