@@ -106,7 +106,7 @@ def begin(options: Options, on_wait: Callable[[], None] | None = None,
     started = perf_counter()
     config = load_config(options.config, {"base_url": options.base_url})
     where = folders(config, options)
-    check_output_folder(where.out, protected=(config.root, where.content, where.layouts))
+    check_output_folder(where.out, protected=(config.root,), sources=(where.content, where.layouts))
     with locked(where.out, on_wait):
         if options.fresh:
             forget(where.cache)

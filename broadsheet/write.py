@@ -6,6 +6,7 @@ import contextlib
 import ctypes
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 import time
@@ -24,21 +25,57 @@ from .records import Asset, Output
 
 MARKER = ".broadsheet-output"
 _RENAME_EXCHANGE = 2
+SYSTEM_FOLDERS = (Path("/dev"), Path("/proc"), Path("/sys"))  # never an output folder, nor in one
 
 
-def check_output_folder(out: Path, protected: Iterable[Path]) -> None:
-    """Refuse an output folder that could hold anything but a previous build."""
-    target = out.resolve()
-    for place in (Path("/"), Path.home(), *protected):
+def check_output_folder(out: Path, protected: Iterable[Path], sources: Iterable[Path] = ()) -> None:
+    """Refuse an output path that could hold anything but a previous build: one that is or holds /, the home
+    folder or a `protected` folder; one that is, holds or is inside a `sources` folder (content/, layouts/);
+    anything but a folder (a file, a device, a FIFO, a socket); a mount point; a place under /dev, /proc or
+    /sys; a non-empty folder Broadsheet did not make. Said before anything is touched (UsageError)."""
+    target, shown = out.resolve(), display_path(out)
+    for place in (Path("/"), Path.home(), *protected, *sources):
         place = place.resolve()
         if target == place or place.is_relative_to(target):
-            raise UsageError(f"{display_path(out)}: refusing to use as output folder: it is or contains "
-                             f"{display_path(place)}")
-    if target.is_file():
-        raise UsageError(f"{display_path(out)}: output path is a file, not a folder")
-    if target.is_dir() and any(target.iterdir()) and not (target / MARKER).exists():
-        raise UsageError(f"{display_path(out)}: output folder is not empty and was not made by Broadsheet "
+            raise UsageError(f"{shown}: refusing to use as output folder: it is or contains {display_path(place)}")
+    for place in sources:
+        if target.is_relative_to(place.resolve()):
+            raise UsageError(f"{shown}: refusing to use as output folder: it is inside {display_path(place)}, "
+                             "which the build reads (every build would copy the site into itself)")
+    _check_kind(target, shown)
+    if target.is_dir() and any(target.iterdir()) and not (target / MARKER).is_file():
+        raise UsageError(f"{shown}: output folder is not empty and was not made by Broadsheet "
                          f"(no {MARKER} in it); empty it or choose another --out")
+
+
+def _check_kind(target: Path, shown: str) -> None:
+    """Refuse an output path that is not a folder, or not an ordinary one (a mount point, a system folder)."""
+    if target == Path(os.devnull):
+        raise UsageError(f"{shown}: refusing to write the site into {os.devnull} (to build without writing "
+                         "anything, run `broadsheet build --dry-run`; to check a built site's links, `broadsheet "
+                         "check`)")
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{shown}: output path is {_kind(target)}, not a folder")
+    if os.path.ismount(target):
+        raise UsageError(f"{shown}: refusing to use a mount point as output folder (a build replaces its "
+                         "output folder whole; choose a folder inside it)")
+    for system in SYSTEM_FOLDERS:
+        if target.is_relative_to(system):
+            raise UsageError(f"{shown}: refusing to write the site under {system}, a folder of the system")
+    above = next(folder for folder in target.parents if folder.exists())
+    if not above.is_dir():
+        raise UsageError(f"{shown}: cannot make the output folder: {display_path(above)} is {_kind(above)}, "
+                         "not a folder")
+
+
+def _kind(path: Path) -> str:
+    """What a path that is not a folder is, in a few words."""
+    mode = path.stat().st_mode
+    for test, name in ((stat.S_ISREG, "a file"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return "an unusual kind of file"
 
 
 class Stage:

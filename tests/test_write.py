@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import stat
 import threading
 import time
 from pathlib import Path
@@ -245,6 +248,61 @@ def test_an_output_folder_that_could_hold_anything_else_is_refused(tmp_path):
             check_output_folder(out, [project, project / "content"])
         assert str(raised.value).endswith(reason), out
     assert (project / "notes/thesis.txt").read_text() == "years of work"
+
+
+def test_an_output_path_that_is_not_a_folder_is_refused_and_left_as_it_is(tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(tmp_path / "sock"))
+    try:
+        for name, kind in (("pipe", "a FIFO (named pipe)"), ("sock", "a socket")):
+            with pytest.raises(UsageError) as raised:
+                check_output_folder(tmp_path / name, [tmp_path / "project"])
+            assert str(raised.value).endswith(f"output path is {kind}, not a folder")
+        assert stat.S_ISFIFO((tmp_path / "pipe").lstat().st_mode)
+        assert stat.S_ISSOCK((tmp_path / "sock").lstat().st_mode)
+    finally:
+        server.close()
+
+
+def test_the_null_device_is_refused_with_a_hint_to_build_without_writing(tmp_path):
+    with pytest.raises(UsageError) as raised:  # (only looked at: no build runs)
+        check_output_folder(Path(os.devnull), [tmp_path / "project"])
+    assert str(raised.value) == (f"{os.devnull}: refusing to write the site into {os.devnull} (to build without "
+                                 "writing anything, run `broadsheet build --dry-run`; to check a built site's "
+                                 "links, `broadsheet check`)")
+
+
+@pytest.mark.skipif(not os.path.ismount("/proc"), reason="needs Linux's /proc and /sys")
+def test_mount_points_and_the_systems_folders_are_refused_before_anything_is_touched(tmp_path):
+    for out in (Path("/proc"), Path("/sys")):
+        with pytest.raises(UsageError) as raised:
+            check_output_folder(out, [tmp_path / "project"])
+        assert str(raised.value) == (f"{out}: refusing to use a mount point as output folder (a build replaces "
+                                     "its output folder whole; choose a folder inside it)")
+    for system in ("/dev", "/proc", "/sys"):
+        out = Path(system) / f"broadsheet-test-{os.getpid()}/site"
+        with pytest.raises(UsageError) as raised:
+            check_output_folder(out, [tmp_path / "project"])
+        assert str(raised.value) == f"{out}: refusing to write the site under {system}, a folder of the system"
+        assert not out.parent.exists()
+
+
+def test_an_output_folder_inside_what_the_build_reads_is_refused(tmp_path):
+    project = tmp_path / "project"
+    write_files(project, {"content/a.md": "x", "layouts/static/site.css": "x", "notes.txt": "x"})
+    sources = [project / "content", project / "layouts"]
+    for out, inside in ((project / "content/pub", "content"), (project / "layouts/static/site", "layouts")):
+        with pytest.raises(UsageError) as raised:
+            check_output_folder(out, [project], sources)
+        assert str(raised.value).endswith(f"it is inside {display_path(project / inside)}, which the build reads "
+                                          "(every build would copy the site into itself)")
+        assert not out.exists()
+    with pytest.raises(UsageError) as raised:
+        check_output_folder(project / "notes.txt/site", [project], sources)
+    assert str(raised.value).endswith(f"cannot make the output folder: {display_path(project / 'notes.txt')} is a "
+                                      "file, not a folder")
+    check_output_folder(project / "site", [project], sources)
 
 
 def test_a_second_build_of_the_same_folder_waits_for_the_first(tmp_path):
