@@ -120,13 +120,15 @@ class Writing:
     files, when given); a `partial` build gives only some of the site's files (those an edit may have
     changed), and nothing else is deleted. `on_apply` runs just before the first file is replaced, with the
     paths about to change (None: all). A full build opens `stage` (when given) on its stage, for the
-    processes that make the outputs to put them there (see Stage)."""
+    processes that make the outputs to put them there (see Stage). A `dry_run` does all but the last step:
+    it stages what it would write, checks it, and leaves the output folder as it was."""
 
     incremental: bool = False
     partial: bool = False
     known: set[str] | None = None
     on_apply: Callable[[set[str] | None], None] | None = None
     stage: Stage | None = None
+    dry_run: bool = False
 
 
 def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problems: list[Problem],
@@ -147,6 +149,8 @@ def write(outputs: Iterator[Output], assets: Iterable[Asset], out: Path, problem
         staging.folder, staging.previous = stage, previous
         count = _fill(staging, outputs, assets)
         fail_if_errors(problems)
+        if how.dry_run:
+            return count
         (stage / MARKER).write_text("This folder is written by Broadsheet; it is replaced on every build.\n")
         stage.chmod(0o755)
         if how.on_apply:
@@ -177,6 +181,8 @@ def _update(stage: Path, outputs: Iterator[Output], assets: Iterable[Asset], out
             shutil.copy2(asset.source, stage / str(len(changed)))
             changed.append(asset.path)
     fail_if_errors(problems)
+    if how.dry_run:
+        return len(changed)
     gone = how.known - current if how.known is not None else set() if how.partial else None
     if how.on_apply:
         how.on_apply(set(changed) | gone if gone is not None else None)

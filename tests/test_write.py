@@ -181,6 +181,17 @@ def test_an_incremental_build_writes_through_no_link_out_of_the_folder(tmp_path)
     assert (tmp_path / "elsewhere/index.html").read_text() == "<p>Private</p>"
 
 
+@pytest.mark.parametrize("incremental", [False, True], ids=["full", "incremental"])
+def test_a_dry_run_does_everything_but_change_the_output_folder(tmp_path, incremental):
+    out = tmp_path / "site"
+    how = Writing(incremental=incremental, dry_run=True)
+    assert write(iter(outputs(SITE)), (), out, [], how) == 4 and not out.exists()
+    built(out)
+    before = snapshot(out)
+    assert write(iter(outputs({**SITE, "index.html": b"<p>New</p>"})), (), out, [], how) == 1
+    assert snapshot(out) == before and beside(out) == []
+
+
 def test_the_stage_writes_a_new_file_and_links_an_unchanged_one(tmp_path):
     previous = tmp_path / "previous"
     write_files(previous, {"same.html": b"same", "other.html": b"old"})
