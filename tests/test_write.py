@@ -19,6 +19,7 @@ from .conftest import snapshot, write_files
 
 SITE = {"index.html": b"<p>Front page</p>", "news/index.html": b"<p>News</p>",
         "2024/03/tram/index.html": b"<p>Tram</p>", "feed.xml": b"<feed/>"}
+NEW = b"<p>New</p>"
 ESCAPES = ["../evil.html", "/tmp/evil.html", "news/../../evil.html", "", ".", "news/\0.html"]
 
 
@@ -30,6 +31,11 @@ def built(out: Path, files: dict[str, bytes | None] = SITE, assets: tuple[Asset,
           incremental: bool = False) -> int:
     """write() of files and assets into out with no problems; how many files it wrote."""
     return write(iter(outputs(files)), assets, out, [], Writing(incremental=incremental))
+
+
+def made(out: Path) -> dict[str, bytes]:
+    """The files a build left in out, but its marker."""
+    return {path: data for path, data in snapshot(out).items() if path != MARKER}
 
 
 def inode(path: Path) -> int:
@@ -167,18 +173,60 @@ def test_an_incremental_build_into_a_folder_without_a_build_is_a_full_one(tmp_pa
     assert sorted(snapshot(out)) == sorted([*SITE, MARKER])
 
 
-def test_an_incremental_build_writes_through_no_link_out_of_the_folder(tmp_path):
+@pytest.mark.parametrize("through", ["writing", "deleting"])
+def test_an_incremental_build_writes_through_no_link_out_of_the_folder(tmp_path, through):
     out = tmp_path / "site"
     built(out)
     write_files(tmp_path / "elsewhere", {"index.html": "<p>Private</p>"})
     (out / "news/index.html").unlink()
     (out / "news").rmdir()
     (out / "news").symlink_to(tmp_path / "elsewhere")
+    before = snapshot(out)
+    files = {**SITE, "index.html": NEW}  # (replaced first, if anything were replaced before the check)
+    files = {**files, "news/index.html": b"<p>News, again</p>"} if through == "writing" else {
+        path: data for path, data in files.items() if path != "news/index.html"}  # it goes: deleted through the link
     with pytest.raises(BuildError) as raised:
-        built(out, {**SITE, "news/index.html": b"<p>News, again</p>"}, incremental=True)
+        write(iter(outputs(files)), (), out, [], Writing(incremental=True, known=set(SITE)))
     assert [(p.path, p.message) for p in raised.value.problems] == [
         ("news/index.html", "refusing to write outside the output folder")]
-    assert (tmp_path / "elsewhere/index.html").read_text() == "<p>Private</p>"
+    assert snapshot(out) == before and (tmp_path / "elsewhere/index.html").read_text() == "<p>Private</p>"
+
+
+@pytest.mark.parametrize("known", [False, True], ids=["by walking", "from the previous build's list"])
+def test_an_incremental_build_turns_a_file_into_a_folder_and_back(tmp_path, known):
+    out = tmp_path / "site"
+    built(out, {**SITE, "static/map": b"a file"})
+    how = Writing(incremental=True, known={*SITE, "static/map"} if known else None)
+    write(iter(outputs({**SITE, "index.html": b"<p>New</p>", "static/map/city.svg": b"<svg/>"})), (), out, [], how)
+    assert made(out) == {**SITE, "index.html": b"<p>New</p>", "static/map/city.svg": b"<svg/>"}
+    how = Writing(incremental=True, known={*SITE, "static/map/city.svg"} if known else None)
+    write(iter(outputs({**SITE, "static/map": b"a file again"})), (), out, [], how)
+    assert made(out) == {**SITE, "static/map": b"a file again"}
+
+
+CLASHES = {  # what a rebuild is given, how, and what it says: index.html, first, would be replaced before the clash
+    "a file where a folder goes": ({**SITE, "index.html": NEW, "news": b"x", "news/index.html": NEW},
+                                   Writing(incremental=True),
+                                   "news/index.html: error: writes the output file news/index.html inside news, which "
+                                   "news writes as a file (give one of them another slug)"),
+    "a file it keeps in the way": ({"index.html": NEW, "2024/03/index.html/index.html": NEW},  # (a story moved there)
+                                   Writing(partial=True, known={"2024/03/tram/index.html"}),
+                                   "2024/03/index.html/index.html: error: cannot be written: 2024/03/index.html is in "
+                                   "the way, and this build does not replace it (a whole build of the site names the "
+                                   "sources that collide)"),
+}
+
+
+@pytest.mark.parametrize("case", CLASHES)
+def test_a_rebuild_that_cannot_make_its_files_says_so_and_changes_nothing(tmp_path, case):
+    files, how, said = CLASHES[case]
+    out = tmp_path / "site"
+    built(out, {**SITE, "2024/03/index.html": b"<p>March</p>"})
+    before = snapshot(out)
+    with pytest.raises(BuildError) as raised:
+        write(iter(outputs(files)), (), out, [], how)
+    assert [str(p) for p in raised.value.problems] == [said]
+    assert snapshot(out) == before
 
 
 @pytest.mark.parametrize("incremental", [False, True], ids=["full", "incremental"])
@@ -189,6 +237,9 @@ def test_a_dry_run_does_everything_but_change_the_output_folder(tmp_path, increm
     built(out)
     before = snapshot(out)
     assert write(iter(outputs({**SITE, "index.html": b"<p>New</p>"})), (), out, [], how) == 1
+    if incremental:  # (a full build's clashes are found before it, by the model)
+        with pytest.raises(BuildError):
+            write(iter(outputs({**SITE, "news": b"x"})), (), out, [], how)
     assert snapshot(out) == before and beside(out) == []
 
 
