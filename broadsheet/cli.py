@@ -114,6 +114,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     build_command = commands.add_parser("build", help="build the site into the output folder (default)")
     add_build_flags(build_command)
+    build_command.add_argument("--dry-run", action="store_true", help="build and check everything, then write "
+                               "nothing into the output folder")
     build_command.set_defaults(run=run_build)
     serve_command = commands.add_parser("serve", help="preview the site with live reload on 127.0.0.1")
     add_build_flags(serve_command)
@@ -215,14 +217,14 @@ def run_build(args: argparse.Namespace) -> int:
     _say_trust(load_config(args.config, {"base_url": args.base_url}))
     bar = _ProgressBar() if sys.stderr.isatty() and not args.quiet else None
     try:
-        summary = build(options_from(args), progress=bar, on_wait=lambda: print(
+        summary = build(replace(options_from(args), dry_run=args.dry_run), progress=bar, on_wait=lambda: print(
             "Waiting for another build of the same output folder to finish…", file=sys.stderr, flush=True))
     finally:
         if bar:
             bar.close()
     _print_problems(summary.warnings, args)
     if not args.quiet:
-        print(describe(summary))
+        print(describe(summary, dry_run=args.dry_run))
     return 0
 
 
@@ -448,10 +450,14 @@ def _preview_rebuild(live: LiveSite, superseded: Callable[[], bool]) -> Callable
     return rebuild
 
 
-def describe(summary: Summary) -> str:
-    """The one-line build summary."""
+def describe(summary: Summary, dry_run: bool = False) -> str:
+    """The one-line build summary (of a dry run: what it would have changed)."""
     counts = ", ".join(_count(n, noun) for n, noun in ((summary.articles, "article"), (summary.pages, "page"),
                                                         (summary.listings, "listing")))
+    if dry_run:
+        return (f"Dry run: built {counts} and {_count(summary.static, 'static file')} in {summary.milliseconds} "
+                f"ms; {_count(summary.files, 'file')} would change in {display_path(summary.out)}/ (nothing "
+                "was written)")
     return (f"Built {counts} and {_count(summary.static, 'static file')} into {display_path(summary.out)}/ "
             f"in {summary.milliseconds} ms")
 

@@ -32,6 +32,7 @@ class Options:
     now: datetime | None = None
     fresh: bool = False
     jobs: int = os.cpu_count() or 1
+    dry_run: bool = False  # build everything, then write nothing into the output folder
 
 
 @dataclass(frozen=True)
