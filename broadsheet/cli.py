@@ -411,6 +411,7 @@ def run_serve(args: argparse.Namespace) -> int:
         print(first, file=sys.stderr)
     preview = Preview(where.out, config.base_path, rebuild, sources, Address(args.host, args.port), changes)
     preview.error = first
+    preview.interactives = lambda: (live.last.made.site.config if live.last else config).interactives
     address = f"http://{args.host}:{args.port}{config.base_path}"
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {args.host} exposes drafts and unpublished work to your network",

@@ -94,6 +94,7 @@ class Config:
     import_day_first: bool = True
     import_furniture: tuple[str, ...] = ()
     cname: str = ""
+    interactives: tuple[str, ...] = ()
     root: Path = Path(".")
     file: str = "pyproject.toml"
 
@@ -111,7 +112,7 @@ class Config:
 _SETTINGS = MappingProxyType({f.name: f for f in fields(Config) if f.name not in ("root", "file")})
 _TYPES: MappingProxyType[str, type] = MappingProxyType({
     "per_page": int, "home_per_section": int, "sections": dict, "import_day_first": bool, "import_furniture": list,
-    "markdown_timeout": float, "embed_hosts": list})
+    "markdown_timeout": float, "embed_hosts": list, "interactives": list})
 
 
 def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
@@ -190,6 +191,8 @@ def _check_value(key: str, value: Any) -> str:
         return f"must be a bare domain name such as news.example.org (no scheme, no path), got {value!r}"
     if key == "raw_html" and value not in RAW_HTML_MODES:
         return f"must be one of {', '.join(RAW_HTML_MODES)}, got {value!r}"
+    if key == "interactives":
+        return _check_interactives(value)
     if key == "sections":
         bad = [k for k, v in value.items() if not isinstance(v, str)]
         if bad:
@@ -209,10 +212,22 @@ def _check_permalink(value: str) -> str:
     return ""
 
 
+def _check_interactives(value: list[str]) -> str:
+    """Each entry a folder inside content/ ("graphics/" or "/graphics/"), and none of the folders of the copy."""
+    for entry in value:
+        parts = entry.strip("/").split("/")
+        if "\\" in entry or any(not p or p == ".." or p.startswith(".") for p in parts):
+            return f"each entry must be a folder inside content/ such as \"graphics/\", not {entry!r}"
+        if len(parts) == 1 and parts[0] in ("articles", "pages", "authors", "data"):
+            return f"{entry!r} holds the newsroom's copy; give interactives a folder of their own (\"graphics/\")"
+    return ""
+
+
 def _normalise(config: Config) -> Config:
     base = config.base_url if config.base_url.endswith("/") else config.base_url + "/"
     return replace(config, base_url=base, import_furniture=tuple(config.import_furniture),
-                   markdown_timeout=float(config.markdown_timeout), embed_hosts=tuple(config.embed_hosts))
+                   markdown_timeout=float(config.markdown_timeout), embed_hosts=tuple(config.embed_hosts),
+                   interactives=tuple(entry.strip("/") + "/" for entry in config.interactives))
 
 
 def _line_of(text: str, key: str) -> tuple[int, int]:

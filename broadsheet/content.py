@@ -18,8 +18,19 @@ from . import bodies, meta, workers
 from .config import Config, Folders
 from .documents import ContentFolder, Making, Parsed, make_record
 from .errors import Problem, display_path, has_errors
-from .files import RECENT_NS, copy_state, ignored, is_recent
+from .files import (
+    RECENT_NS,
+    copy_state,
+    has_front_matter,
+    ignored,
+    is_active,
+    is_markdown,
+    is_recent,
+    is_xml,
+    link_problem,
+)
 from .files import state as state_of
+from .images import markup_problems
 from .incremental.cache import Cache, source_key
 from .markup import PARALLEL_THRESHOLD, is_local, make_markdown, render_safely
 from .records import Article, Asset, Content, PageView, with_face
@@ -49,17 +60,18 @@ def load(config: Config, sources: Sources, problems: list[Problem], cache: Cache
     """Read every file of `sources` (from the cache when its bytes are unchanged), and the files of
     layouts/static/; report problems."""
     records: dict[str, list] = {"articles": [], "pages": [], "authors": []}
-    assets = []
+    copied: list[tuple[str, str, os.stat_result | None]] = []
     content_dir, static_dir = sources.folders.content, sources.folders.static
     found_sources = []
     prefix = len(str(content_dir)) + 1
     for path, stat in sources.files:
         rel = path[prefix:].replace(os.sep, "/")
         kind = rel.split("/", 1)[0] if "/" in rel else ""
-        if rel.endswith(".md") and kind in records:
+        if is_markdown(rel) and kind in records:
             found_sources.append((path, rel, kind, *_identify(path, rel, cache, stat)))
         elif kind not in _DATA_FOLDERS:
-            assets.append(Asset(Path(path), rel))
+            copied.append((path, rel, stat))
+    assets = _publishable(config, copied, cache, problems)
     read = 0
     for kind, record, found, fresh in _records(config, content_dir, found_sources, cache, jobs, timings):
         read += fresh
@@ -261,6 +273,70 @@ def _unchanged(dependencies: tuple[tuple[str, tuple | None], ...], states: dict[
     return True
 
 
+def _publishable(config: Config, files: list[tuple[str, str, os.stat_result | None]], cache: Cache | None,
+                 problems: list[Problem]) -> list[Asset]:
+    """The files of content/ to copy to the site as they are: all but those refused, each refusal an error
+    (see _refusal, and images.markup_problems for SVG pictures and other XML)."""
+    refused, markup = set(), []
+    for path, rel, stat in files:
+        why = _refusal(config, path, rel)
+        if why is not None:
+            problems.append(Problem(display_path(Path(path), config.root), message=why[0], hint=why[1]))
+            refused.add(path)
+        elif is_xml(rel) and not _interactive(config, rel):
+            markup.append((path, rel, stat))
+    refused |= _unsafe_markup(markup, config.root, cache, problems)
+    return [Asset(Path(path), rel) for path, rel, _ in files if path not in refused]
+
+
+def _interactive(config: Config, rel: str) -> bool:
+    """Whether a file of content/ lies in a folder the `interactives` setting names."""
+    return any(rel.startswith(folder) for folder in config.interactives)
+
+
+def _refusal(config: Config, path: str, rel: str) -> tuple[str, str] | None:
+    """(message, hint) when a file of content/ may not be copied as it is: Markdown outside the sources'
+    folders, a file that runs script (outside the interactives folders), a file that opens with front matter."""
+    if is_markdown(rel):
+        return ("Markdown outside articles/, pages/ and authors/ would be copied as it is, front matter and all; "
+                "not published", "move it into content/articles/<section>/ or content/pages/, or out of content/")
+    if is_active(rel) and not _interactive(config, rel):
+        hint = (f"interactive graphics go in {' or '.join('content/' + f for f in config.interactives)}"
+                if config.interactives else "for a reviewed interactive graphic, name its folder in the "
+                'interactives setting, e.g. interactives = ["graphics/"]')
+        return (f"a {Path(rel).suffix} file runs script in readers' browsers on the paper's own site; not "
+                "published outside the interactives folders", hint)
+    if has_front_matter(path):
+        return ("opens with front matter but is not a Markdown file; not published as it is",
+                "to publish it as a story, name it .md and put it in content/articles/<section>/")
+    return None
+
+
+def _unsafe_markup(markup: list[tuple[str, str, os.stat_result | None]], root: Path, cache: Cache | None,
+                   problems: list[Problem]) -> set[str]:
+    """The paths of the SVG pictures and other XML files that hold what a browser would run or fetch from
+    elsewhere, each finding an error at its line; what each file holds is kept in the cache by its bytes."""
+    keyed = [(path, rel, *_identify(path, rel, cache, stat)) for path, rel, stat in markup]
+    verdicts = cache.get_many([_checked(key) for *_, key, _ in keyed], remember=True) if cache else {}
+    refused = set()
+    for path, rel, key, data in keyed:
+        found = verdicts.get(_checked(key))
+        if found is None:
+            found = markup_problems(Path(path).read_bytes() if data is None else data, rel.lower().endswith(".svg"))
+            if cache is not None:
+                cache.put(_checked(key), found, remember=True)
+        shown = display_path(Path(path), root)
+        problems.extend(Problem(shown, line, col, message, hint) for line, col, message, hint in found)
+        if found:
+            refused.add(path)
+    return refused
+
+
+def _checked(key: str) -> str:
+    """The cache key of what images.markup_problems found in the file of this source key."""
+    return source_key(key, "markup problems 1", b"")
+
+
 def _pageviews(path: Path, shown: str, problems: list[Problem]) -> tuple[PageView, ...]:
     """Rows of `path,views` (the names analytics tools export are accepted too); bad rows are warnings."""
     rows = list(csv.reader(path.read_text(encoding="utf-8-sig", errors="replace").splitlines()))
@@ -287,23 +363,30 @@ def _files(folder: str, root: Path, problems: list[Problem]) -> list[str]:
 
 
 def scan(folder: str, root: Path, problems: list[Problem]) -> list[tuple[str, os.stat_result | None]]:
-    """(path, file state) of every regular file under folder, sorted, skipping hidden and editor files and
-    links that lead outside the project (a warning each)."""
+    """(path, file state) of every regular file under folder, sorted, skipping hidden and editor files; a
+    symbolic link that leads out of folder, or to a hidden file in it, is an error (.git/config, .env and
+    pyproject.toml are never published through a link)."""
     found: list[tuple[str, os.stat_result | None]] = []
+    _walk(folder, os.path.realpath(folder), root, problems, found)
+    return found
+
+
+def _walk(folder: str, top: str, root: Path, problems: list[Problem], found: list) -> None:
     with os.scandir(folder) as listing:
         entries = sorted((e for e in listing if not ignored(e.name)), key=lambda e: e.name)
     for entry in entries:
-        if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(root):
-            problems.append(Problem(display_path(Path(entry.path), root), message="symbolic link points outside "
-                                    "the project; not followed", severity="warning"))
+        if entry.is_symlink() and (why := link_problem(entry.path, top)):
+            where = display_path(Path(top), root).rstrip("/") + "/"
+            problems.append(Problem(display_path(Path(entry.path), root), message=f"symbolic link {why} {where} "
+                                    f"(to {display_path(Path(os.path.realpath(entry.path)), root)}); not published",
+                                    hint=f"copy the file into {where} instead of linking to it"))
         elif entry.is_dir(follow_symlinks=False):
-            found += scan(entry.path, root, problems)
+            _walk(entry.path, top, root, problems, found)
         elif entry.is_file():
             try:
                 found.append((entry.path, entry.stat()))
             except OSError:  # gone since it was listed: read (and reported) as any missing file is
                 found.append((entry.path, None))
-    return found
 
 
 def _read(path: Path, data: bytes, root: Path, problems: list[Problem]) -> meta.Document | None:

@@ -1,5 +1,6 @@
-"""What the build counts as its files: the names it skips, which files under layouts/ are layouts, and a
-file's state (how a build tells a file is untouched without reading it)."""
+"""What the build counts as its files: the names it skips, which files under layouts/ are layouts, which
+files of content/ are Markdown or could run script in a reader's browser, and a file's state (how a build
+tells a file is untouched without reading it)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,60 @@ from pathlib import Path
 _IGNORED = re.compile(r"^(\.|#)|~$|\.(swp|swx|tmp|bak)$")
 LAYOUT_SUFFIXES = (".html", ".xml", ".txt")
 STATIC = "static"  # the folder of layouts/ copied to the site as it is (CSS, scripts, icons)
+# Jekyll's and Hugo's Markdown extensions, in any case: a draft saved as story.MD is an article too
+MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkdown", ".mkdn", ".mkd")
+# files a browser runs script from when they are opened (or that a page loads as script), from the site's origin
+ACTIVE_SUFFIXES = (".html", ".htm", ".xhtml", ".xht", ".shtml", ".js", ".mjs", ".cjs", ".xsl", ".xslt", ".svgz",
+                   ".swf", ".hta", ".htc", ".mht", ".mhtml")
+# XML that browsers show as a document (and so can hold script): published once images.markup_problems passes it
+XML_SUFFIXES = (".svg", ".xml", ".rss", ".atom", ".rdf", ".kml", ".gpx", ".opml", ".mml")
+_FRONT_MATTER = re.compile(rb"---[ \t]*\r?\n(?:.*?\r?\n)??(?:---|\.\.\.)[ \t]*(?:\r?\n|$)", re.S)
 RECENT_NS = 3_000_000_000  # a file changed this lately is known by its bytes (coarse clocks tick every 1-2 s)
 
 
 def ignored(name: str) -> bool:
     """Hidden files, editor swap and backup files: never read by a build, never a reason to rebuild."""
     return bool(_IGNORED.search(name))
+
+
+def is_markdown(name: str) -> bool:
+    """Whether a file is Markdown by its name (.md, .markdown, .mdown, ... in any case)."""
+    return name.lower().endswith(MARKDOWN_SUFFIXES)
+
+
+def is_active(name: str) -> bool:
+    """Whether a file runs script in a browser by its name (HTML, XHTML, JavaScript, XSLT, ...), in any case."""
+    return name.lower().endswith(ACTIVE_SUFFIXES)
+
+
+def is_xml(name: str) -> bool:
+    """Whether a file is XML that a browser shows as a document (SVG, RSS, ...) by its name, in any case."""
+    return name.lower().endswith(XML_SUFFIXES)
+
+
+def has_front_matter(path: str) -> bool:
+    """Whether a file opens with front matter: a '---' line, then another '---' (or '...') line within 64 KB."""
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(8)
+            if not head.removeprefix(b"\xef\xbb\xbf").startswith(b"---"):
+                return False
+            head += stream.read(64 * 1024)
+    except OSError:
+        return False
+    return bool(_FRONT_MATTER.match(head.removeprefix(b"\xef\xbb\xbf")))
+
+
+def link_problem(link: str, folder: str) -> str:
+    """Why a symbolic link may not be followed from `folder` (resolved), or "": it must lead to a file inside
+    that folder, and to none that is hidden there (.git/config, .env)."""
+    target = os.path.realpath(link)
+    inside = os.path.relpath(target, folder)
+    if inside == ".." or inside.startswith(".." + os.sep) or os.path.isabs(inside):
+        return "leads outside"
+    if any(ignored(part) for part in inside.split(os.sep)):
+        return "leads to a hidden file in"
+    return ""
 
 
 def is_layout(name: str) -> bool:

@@ -21,7 +21,7 @@ from time import perf_counter
 from . import render, search
 from .config import Config, Folders, Options, folders, load_config
 from .content import Sources, load, survey
-from .errors import Problem, fail_if_errors
+from .errors import Problem, fail_if_errors, has_errors
 from .incremental import ledger
 from .incremental.cache import Cache, Memory, forget
 from .model import Selection, Site, make_site
@@ -140,8 +140,8 @@ def read_inputs(run: Run, sources: Sources) -> ledger.Inputs:
 
 def unchanged(run: Run, inputs: ledger.Inputs, trust_quick: bool = False) -> Summary | None:
     """The last build's summary when the output folder holds what these inputs make (see ledger.unchanged);
-    None when the build must run."""
-    if run.options.fresh:
+    None when the build must run (and fail, when looking at the files found an error: a link that leads out)."""
+    if run.options.fresh or has_errors(run.problems):
         return None
     kept = ledger.unchanged(run.cache, inputs, run.now, run.folders.out, trust_quick)
     if kept is None:

@@ -95,6 +95,23 @@ CASES = [  # (behaviour, files, the first line the build prints)
      "content/pages/tags.md: error: writes the same output file tags/index.html as the tag index "
      "(give one of them another slug)"),
 ]
+CASES += [  # the files of content/ that are copied as they are (hardening, second pass)
+    ("H1 an HTML file with a script", {"content/evil.html": "<script>fetch('/drafts/')</script>"},
+     "content/evil.html: error: a .html file runs script in readers' browsers on the paper's own site; not "
+     "published outside the interactives folders (for a reviewed interactive graphic, name its folder in the "
+     'interactives setting, e.g. interactives = ["graphics/"])'),
+    ("H1 an SVG picture with onload", {"content/images/chart.svg": '<svg xmlns="http://www.w3.org/2000/svg">\n'
+                                                                   '  <rect onload="alert(1)"/>\n</svg>\n'},
+     "content/images/chart.svg:2:3: error: SVG picture holds an event handler (onload=); not published (remove it "
+     "and save the picture again, or put the file in a folder the interactives setting names)"),
+    ("H9 Markdown outside the sources' folders", {"content/images/notes.markdown": fm("title: Caption notes")},
+     "content/images/notes.markdown: error: Markdown outside articles/, pages/ and authors/ would be copied as it "
+     "is, front matter and all; not published (move it into content/articles/<section>/ or content/pages/, or "
+     "out of content/)"),
+    ("H9 front matter in another file", {"content/files/story.txt": fm("title: Draft", "draft: true")},
+     "content/files/story.txt: error: opens with front matter but is not a Markdown file; not published as it is "
+     "(to publish it as a story, name it .md and put it in content/articles/<section>/)"),
+]
 
 
 @pytest.fixture
@@ -159,4 +176,18 @@ def test_a_file_where_a_folder_goes_is_found_before_anything_is_written(cli, bui
         "content/pages/feed.md: error: writes the output file feed.xml/index.html inside feed.xml, which the site's "
         "Atom feed writes as a file (give one of them another slug)",
         "Build failed: 3 errors; the output folder was not changed."]
+@pytest.mark.parametrize(("link", "target"), [
+    ("content/images/notes.txt", "../../.git/config"), ("content/env.txt", "../.env"),
+    ("content/site.toml", "../pyproject.toml")])
+def test_h3_a_link_to_a_secret_is_one_located_line_and_nothing_is_lost(cli, built, link, target):
+    assert cli("build", "--config", built / "pyproject.toml").code == 0
+    site = snapshot(built / "site")
+    write_files(built, {".git/config": "[remote]\n\turl = https://ghp_token@github.com/x/y\n", ".env": "KEY=s3cret"})
+    (built / link).parent.mkdir(parents=True, exist_ok=True)
+    (built / link).symlink_to(target)
+    run = cli("build", "--config", built / "pyproject.toml")
+    shown = target.replace("../", "")
+    assert run.code == 1 and run.lines[0] == f"{link}: error: symbolic link leads outside content/ (to {shown}); not " \
+        "published (copy the file into content/ instead of linking to it)", run.err
+    assert "Traceback" not in run.err and run.lines[-1].startswith("Build failed: ")
     assert snapshot(built / "site") == site

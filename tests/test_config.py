@@ -86,3 +86,21 @@ def test_missing_file_and_missing_table(tmp_path):
 def test_the_demo_configuration_is_valid():
     config = load_config(Path(__file__).resolve().parent.parent / "pyproject.toml")
     assert config.title and config.base_path == "/newsroom/"
+
+
+def test_interactives_are_folders_inside_content_named_alike(tmp_path):
+    config = load_config(config_file(tmp_path, 'interactives = ["graphics", "desk/maps/", "/elections/"]\n'))
+    assert config.interactives == ("graphics/", "desk/maps/", "elections/")
+    assert load_config(config_file(tmp_path, "")).interactives == ()
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ('["../secrets/"]', "each entry must be a folder inside content/ such as \"graphics/\", not '../secrets/'"),
+    ('[""]', "each entry must be a folder inside content/ such as \"graphics/\", not ''"),
+    ('["graphics/.git"]', "not 'graphics/.git'"),
+    ('["articles/"]', "'articles/' holds the newsroom's copy; give interactives a folder of their own"),
+    ('"graphics/"', "expected a list, got text 'graphics/'"),
+])
+def test_interactives_that_would_open_the_copy_or_leave_content_are_named(tmp_path, value, expected):
+    found = problems_of(config_file(tmp_path, f"interactives = {value}\n"))
+    assert len(found) == 1 and found[0].startswith("7: setting 'interactives': ") and expected in found[0]

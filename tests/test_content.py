@@ -12,12 +12,12 @@ from broadsheet.content import load, survey
 from broadsheet.errors import Problem
 from broadsheet.incremental.cache import Cache
 
-from .conftest import article
+from .conftest import CONFIG, article
 
 
-def read(make_site, files: dict[str, str | bytes], cache: bool = False):
+def read(make_site, files: dict[str, str | bytes], cache: bool = False, config: str = CONFIG):
     """Load a tiny site's content; returns (content, problems), and with `cache` the store of its bodies."""
-    root = make_site(files)
+    root = make_site(files, config)
     config = load_config(root / "pyproject.toml")
     problems: list[Problem] = []
     sources = survey(config, Folders(root / "content", root / "layouts", root / "site"), problems)
@@ -195,14 +195,33 @@ def test_pages_profiles_assets_and_ignored_files(make_site):
     assert not [a for a in content.assets if a.path.startswith(("data/", "articles/"))]
 
 
-def test_symlink_out_of_the_project_is_not_followed(make_site, tmp_path: Path):
+def test_a_link_out_of_content_or_to_a_hidden_file_is_an_error_naming_it(make_site, tmp_path: Path):
     secret = tmp_path / "secret.txt"
     secret.write_text("private")
-    root = make_site({})
-    (root / "content" / "leak.txt").symlink_to(secret)
+    root = make_site({".git/config": "[remote]\n\turl = https://token@example.org/x\n", ".env": "KEY=1",
+                      "content/.git/config": "x", "content/images/real.png": b"PNG", "layouts/secret.css": "x"})
+    links = {"content/images/notes.txt": "../../.git/config", "content/env": "../.env",
+             "content/settings.toml": "../pyproject.toml", "content/leak.txt": str(secret),
+             "content/images/hidden.txt": "../.git/config", "content/images/alias.png": "real.png",
+             "layouts/static/theme.css": "../secret.css"}
+    for link, target in links.items():
+        (root / link).parent.mkdir(parents=True, exist_ok=True)
+        (root / link).symlink_to(target)
     content, problems = read(make_site, {})
-    assert "leak.txt" not in [a.path for a in content.assets]
-    assert problems[0].severity == "warning" and "outside the project" in problems[0].message
+    assert all(p.severity == "error" for p in problems)
+    assert {p.path: p.message for p in problems} == {
+        "content/images/notes.txt": "symbolic link leads outside content/ (to .git/config); not published",
+        "content/env": "symbolic link leads outside content/ (to .env); not published",
+        "content/settings.toml": "symbolic link leads outside content/ (to pyproject.toml); not published",
+        "content/leak.txt": f"symbolic link leads outside content/ (to {secret}); not published",
+        "content/images/hidden.txt": "symbolic link leads to a hidden file in content/ (to content/.git/config); "
+                                     "not published",
+        "layouts/static/theme.css": "symbolic link leads outside layouts/static/ (to layouts/secret.css); "
+                                    "not published"}
+    assert problems[0].hint.startswith("copy the file into ")
+    published = [a.path for a in content.assets]
+    assert "images/alias.png" in published  # a link to another file of content/ is followed
+    assert not [p for p in published if p.endswith((".txt", ".toml", "env", "theme.css"))]
 
 
 def test_markdown_failure_is_reported_not_raised(make_site):
@@ -211,3 +230,113 @@ def test_markdown_failure_is_reported_not_raised(make_site):
     assert story is None
     assert problems[0].message.startswith("markdown rendering failed")
 
+
+
+INTERACTIVES = CONFIG + 'interactives = ["graphics/"]\n'
+
+
+@pytest.mark.parametrize("name", ["evil.html", "images/chart.XHTML", "js/app.js", "files/page.htm",
+                                  "graphics/map.xslt", "articles/news/embed.mjs", "images/map.svgz"])
+def test_a_file_that_runs_script_is_an_error_outside_the_interactives_folders(make_site, name):
+    content, problems = read(make_site, {f"content/{name}": "<script>alert(document.cookie)</script>"},
+                             config=INTERACTIVES.replace("graphics/", "desk/graphics/"))
+    assert [(p.path, p.severity) for p in problems] == [(f"content/{name}", "error")]
+    assert problems[0].message.endswith("runs script in readers' browsers on the paper's own site; not published "
+                                        "outside the interactives folders")
+    assert problems[0].hint == "interactive graphics go in content/desk/graphics/"
+    assert name not in [a.path for a in content.assets]
+    _, problems = read(make_site, {})  # and without the setting, the hint shows how to declare one
+    assert 'interactives = ["graphics/"]' in problems[0].hint
+
+
+def test_the_interactives_folders_are_published_as_they_are(make_site):
+    files = {"content/graphics/election/index.html": "<script src='app.js'></script>",
+             "content/graphics/election/app.js": "draw()", "content/graphics/election/map.svg":
+             '<svg xmlns="http://www.w3.org/2000/svg" onload="draw()"><script>draw()</script></svg>'}
+    content, problems = read(make_site, files, config=INTERACTIVES)
+    assert problems == []
+    assert sorted(a.path for a in content.assets if a.path.startswith("graphics/")) == [
+        "graphics/election/app.js", "graphics/election/index.html", "graphics/election/map.svg"]
+
+
+CLEAN_SVG = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="40" height="30">'
+
+
+@pytest.mark.parametrize(("body", "at", "what"), [
+    ('<script>alert(1)</script>', (2, 1), "a <script>"),
+    ('<rect onload="alert(1)"/>', (2, 1), "an event handler (onload=)"),
+    ('<foreignObject><p>x</p></foreignObject>', (2, 1), "a <foreignObject> (HTML inside the picture)"),
+    ('<g><html:b xmlns:html="http://www.w3.org/1999/xhtml"/></g>', (2, 4), "HTML markup (<b>)"),
+    ('<image xlink:href="https://tracker.example/p.png"/>', (2, 1),
+     "a reference to another file (https://tracker.example/p.png in <image>)"),
+    ('<use href="/images/sprite.svg#logo"/>', (2, 1), "a reference to another file (/images/sprite.svg#logo in <use>)"),
+    ('<a href=" java&#9;script:alert(1)"><text>x</text></a>', (2, 1), 'a script address (href="java script:alert(1)")'),
+    ('<a><set attributeName="href" to="https://example.org/"/></a>', (2, 4),
+     'an animation of its links or event handlers (attributeName="href")'),
+    ('<style>@import "https://fonts.example/f.css";</style>', (2, 1),
+     'a style that loads from another file (<style> @import "https://fonts.example/f.css";)'),
+    ('<rect style="fill: u\\72 l(https://t.example/x)"/>', (2, 1),
+     "a style that loads from another file (style= fill: u\\72 l(https://t.example/x))"),
+])
+def test_an_svg_picture_that_could_run_script_or_fetch_is_an_error_at_its_line(make_site, body, at, what):
+    content, problems = read(make_site, {"content/images/chart.svg": f"{CLEAN_SVG}\n{body}\n</svg>\n"})
+    assert [(p.path, p.line, p.col, p.message) for p in problems] == [
+        ("content/images/chart.svg", *at, f"SVG picture holds {what}; not published")]
+    assert "images/chart.svg" not in [a.path for a in content.assets]
+
+
+def test_what_cannot_be_checked_is_refused_too(make_site):
+    _, problems = read(make_site, {
+        "content/images/entities.svg": '<!DOCTYPE svg [<!ENTITY x "<script>alert(1)</script>">]>\n<svg>&x;</svg>',
+        "content/images/broken.svg": f"{CLEAN_SVG}\n<g></svg>",
+        "content/images/styled.svg": '<?xml-stylesheet type="text/xsl" href="evil.xsl"?>\n<svg/>',
+        "content/feeds/podcast.xml": '<rss><channel><div xmlns="http://www.w3.org/1999/xhtml"/></channel></rss>'})
+    assert [str(p).split(" (")[0] for p in problems] == [
+        "content/feeds/podcast.xml:1:15: error: XML file holds HTML markup",
+        "content/images/broken.svg:2:6: error: SVG picture cannot be read as XML",
+        "content/images/entities.svg:1:15: error: SVG picture holds a DOCTYPE with declarations of its own",
+        "content/images/styled.svg:1:1: error: SVG picture holds an <?xml-stylesheet?> instruction"]
+
+
+def test_ordinary_svg_pictures_and_feeds_are_published_as_they_are(make_site):
+    drawn = (f'<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "x.dtd">\n{CLEAN_SVG}'
+             '<defs><linearGradient id="g"/><path id="p" d="M0 0"/></defs><style>.a{fill:url(#g)}</style>'
+             '<use xlink:href="#p"/><image href="data:image/png;base64,iVBORw0KGgo="/><rect fill="url(#g)"/>'
+             '<a href="https://example.org/source"><text font-family="\'Helvetica Neue\'">Source</text></a>'
+             '<sodipodi:namedview xmlns:sodipodi="http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd"/></svg>')
+    content, problems = read(make_site, {"content/images/chart.svg": drawn, "content/feeds/podcast.xml":
+                                         '<rss version="2.0"><channel><title>Harbour Talk</title></channel></rss>'})
+    assert problems == []
+    assert {"images/chart.svg", "feeds/podcast.xml"} <= {a.path for a in content.assets}
+
+
+def test_a_refused_picture_is_refused_again_from_the_cache(make_site):
+    files = {"content/images/chart.svg": f'{CLEAN_SVG}<rect onclick="steal()"/></svg>'}
+    first = read(make_site, files, cache=True)[1]
+    again = read(make_site, {}, cache=True)[1]
+    assert first == again and len(first) == 1 and "onclick" in first[0].message
+
+
+@pytest.mark.parametrize("name", ["draft.MD", "draft.markdown", "draft.Mdown", "draft.mkd"])
+def test_markdown_in_any_case_and_by_any_of_its_names_is_an_article(make_site, cli, name):
+    root = make_site({f"content/articles/news/{name}": article("Not yet", draft="true", body="Embargoed words."),
+                      "content/articles/news/out.md": article("Out now")})
+    content, problems = read(make_site, {})
+    assert problems == [] and sorted(a.title for a in content.articles) == ["Not yet", "Out now"]
+    assert cli("build", "--config", root / "pyproject.toml").code == 0
+    assert not [p for p in (root / "site").rglob("*") if b"Embargoed" in (p.read_bytes() if p.is_file() else b"")]
+
+
+def test_markdown_and_front_matter_outside_the_sources_folders_are_errors(make_site):
+    content, problems = read(make_site, {
+        "content/notes.md": article("Notes"), "content/images/README.markdown": "How to name pictures.",
+        "content/files/story.txt": article("Draft", draft="true"), "content/files/rule.txt": "---\nnot front matter\n",
+        "content/pages/About.MD": "---\ntitle: About us\n---\nWe report.\n"})
+    assert [(p.path, p.message.split(";")[0]) for p in problems] == [
+        ("content/files/story.txt", "opens with front matter but is not a Markdown file"),
+        ("content/images/README.markdown", "Markdown outside articles/, pages/ and authors/ would be copied as it is, "
+                                           "front matter and all"),
+        ("content/notes.md", "Markdown outside articles/, pages/ and authors/ would be copied as it is, front matter "
+                             "and all")]
+    assert [a.path for a in content.assets if not a.path.startswith("static/")] == ["files/rule.txt"]
+    assert [(p.slug, p.title) for p in content.pages] == [("about", "About us")]

@@ -8,7 +8,19 @@ import time
 
 import pytest
 
-from broadsheet.files import copy_state, ignored, is_layout, is_recent, layout_files, state
+from broadsheet.files import (
+    copy_state,
+    has_front_matter,
+    ignored,
+    is_active,
+    is_layout,
+    is_markdown,
+    is_recent,
+    is_xml,
+    layout_files,
+    link_problem,
+    state,
+)
 
 
 @pytest.mark.parametrize("name", [".hidden", ".#story.md", "#story.md#", "story.md~", "story.md.swp", "x.swx",
@@ -79,3 +91,34 @@ def test_a_copy_state_tells_a_copy_is_up_to_date(tmp_path):
     copy.write_bytes(b"<svg>")  # the same size, written later
     os.utime(copy, ns=(state[1] + 10**9, state[1] + 10**9))
     assert copy_state(copy) != state
+
+
+def test_markdown_active_and_xml_files_are_known_by_their_names_in_any_case():
+    assert all(map(is_markdown, ["a.md", "a.MD", "a.Markdown", "a.mdown", "a.mkd", "a.mkdn", "a.mkdown"]))
+    assert not any(map(is_markdown, ["a.mdx", "a.md.txt", "md", "a.txt"]))
+    assert all(map(is_active, ["a.html", "a.HTM", "a.xhtml", "a.js", "a.mjs", "a.xslt", "a.svgz", "a.shtml"]))
+    assert not any(map(is_active, ["a.svg", "a.css", "a.json", "a.png", "a.html.txt"]))
+    assert all(map(is_xml, ["a.svg", "a.SVG", "a.xml", "a.rss", "a.atom", "a.kml"])) and not is_xml("a.svgz")
+
+
+@pytest.mark.parametrize(("data", "found"), [
+    (b"---\ntitle: Draft\n---\nBody", True), (b"\xef\xbb\xbf---\r\ntitle: T\r\n...\r\n", True),
+    (b"---\n---\n", True), (b"---\nno end", False), (b"-----BEGIN KEY-----\n---\n", False),
+    (b"\x89PNG\r\n---\n---\n", False), (b"", False),
+])
+def test_front_matter_is_a_dashed_line_and_a_closing_one(tmp_path, data, found):
+    (tmp_path / "f").write_bytes(data)
+    assert has_front_matter(str(tmp_path / "f")) is found
+    assert has_front_matter(str(tmp_path / "missing")) is False
+
+
+def test_a_link_is_followed_only_to_a_file_of_its_folder_that_is_not_hidden(tmp_path):
+    folder = tmp_path / "content"
+    (folder / ".git").mkdir(parents=True)
+    (folder / "real.png").write_bytes(b"x")
+    for name, target in {"alias.png": "real.png", "out": "../pyproject.toml", "git": ".git/config",
+                         "far": "/etc/hostname", "dangling": "nowhere.png"}.items():
+        os.symlink(target, folder / name)
+    top = os.path.realpath(folder)
+    assert [link_problem(str(folder / name), top) for name in ("alias.png", "out", "git", "far", "dangling")] == [
+        "", "leads outside", "leads to a hidden file in", "leads outside", ""]

@@ -67,8 +67,23 @@ def test_a_picture_must_lie_in_the_content_folder_however_its_path_gets_there(ma
     refused = sorted(line.split(":", 1)[0] for line in run.err.splitlines() if "not found in the content" in line)
     assert refused == ["content/articles/news/climbs.md", "content/articles/news/linked.md"]
     assert "alias.md" not in run.err
+    assert "content/images/leak.png: error: symbolic link leads outside content/ (to secret.png)" in run.err
     (root / "content/articles/news/climbs.md").unlink()
     (root / "content/articles/news/linked.md").unlink()
+    (root / "content/images/leak.png").unlink()
     assert cli("build", "--config", root / "pyproject.toml").code == 0
     html = (root / "site/2024/03/alias/index.html").read_text()
     assert 'alt="A dog" width="640" height="480"' in html
+
+
+def test_markup_problems_reads_any_encoding_and_names_at_most_five_findings():
+    from broadsheet.images import MOST_FINDINGS, markup_problems
+
+    clean = '<svg xmlns="http://www.w3.org/2000/svg"><title>Café</title></svg>'
+    assert markup_problems(clean.encode("utf-16")) == [] and markup_problems(clean.encode()) == []
+    assert markup_problems(b'<?xml version="1.0" encoding="ISO-8859-1"?><svg onload="x"/>')[0][2] == \
+        "SVG picture holds an event handler (onload=); not published"
+    many = markup_problems(b'<svg xmlns="http://www.w3.org/2000/svg">' + b'<g onclick="x"/>' * 9 + b"</svg>")
+    assert len(many) == MOST_FINDINGS + 1 and many[-1][:3] == (1, 121, "SVG picture holds 4 more such things from "
+                                                                       "here on; not published")
+    assert markup_problems(b"<rss><channel/></rss>", picture=False) == []

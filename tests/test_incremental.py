@@ -8,6 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from broadsheet.pipeline import Options, build
 
 from .conftest import article, snapshot, write_files
@@ -99,6 +101,24 @@ def test_settings_that_sources_are_not_read_with_leave_every_record_as_it_was(ma
     assert first[0].articles and not [p for p in first[1] if p.severity == "error"]
     for name, value in OTHER_VALUES.items():
         assert records(replace(config, **{name: value})) == first, name
+
+
+def test_the_interactives_setting_is_one_that_sources_are_read_with(make_site):
+    from broadsheet.errors import BuildError
+    from broadsheet.live.site import LiveSite
+
+    from .conftest import CONFIG
+
+    root = make_site({"content/articles/news/a.md": article("Alpha", "2024-05-01"),
+                      "content/graphics/chart.html": "<script>draw()</script>"},
+                     config=CONFIG + 'interactives = ["graphics/"]\n')
+    live = LiveSite(Options(config=root / "pyproject.toml", now=NOW, jobs=1))
+    live.rebuild()
+    assert (root / "site/graphics/chart.html").is_file()
+    config = root / "pyproject.toml"
+    config.write_text(config.read_text().replace('interactives = ["graphics/"]', 'interactives = ["maps/"]'))
+    with pytest.raises(BuildError, match="content/graphics/chart.html: error: a .html file runs script"):
+        live.rebuild([config])  # (a settings save: the site in memory is not made again from its old files)
 
 
 def test_a_setting_only_pages_show_rebuilds_them_without_reading_any_source_again(make_site):

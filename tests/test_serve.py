@@ -260,9 +260,10 @@ def test_clicking_the_arabic_story_opens_it_and_a_save_reloads_it(browser, serve
     page.goto(base + "news/")
     failures: list[str] = []
     page.on("response", lambda r: failures.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    with page.expect_navigation():
-        page.locator("a[href*='/2026/10/مكتبة-']").first.click()
-    assert "/2026/10/%D9%85%D9%83%D8%AA%D8%A8%D8%A9-" in page.url  # (the browser sends the address escaped)
+    page.locator("a[href*='/2026/10/مكتبة-']").first.click()
+    # (the browser sends the address escaped; waiting for it, not for the next navigation, which may be a
+    # reload still due from an earlier test's save)
+    page.wait_for_url(lambda url: "/2026/10/%D9%85%D9%83%D8%AA%D8%A8%D8%A9-" in url, timeout=10000)
     assert page.locator("h1").inner_text().startswith("مكتبة إيستمير المركزية")
     page.wait_for_function("window.LiveReload && window.LiveReload.connector && "
                            "window.LiveReload.connector._connectionDesired !== undefined", timeout=5000)
@@ -656,3 +657,43 @@ def test_open_tabs_get_their_page_before_the_rest_is_written_and_one_reload_each
     during.clear()
     assert preview.refresh([base, css])
     assert not during and len(open_tab.told) == 2 and len(other_tab.told) == 2
+
+
+def test_interactives_are_served_sandboxed_and_svg_pictures_run_nothing(preview):
+    out = preview.out
+    (out / "graphics/election").mkdir(parents=True)
+    (out / "graphics/election/index.html").write_text("<script>fetch('/newsroom/2026/11/draft/')</script>")
+    (out / "graphics/election/app.js").write_text("draw()")
+    (out / "map.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    preview.interactives = lambda: ("graphics/",)
+    for path in ("/newsroom/graphics/election/", "/newsroom/graphics/election/app.js",
+                 "/newsroom/2026/../graphics/election/index.html", "/newsroom/graphics//election/index.html"):
+        status, headers, _ = call(preview, path)
+        assert status == "200 OK" and headers["Content-Security-Policy"] == \
+            "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads", path
+    assert "allow-same-origin" not in call(preview, "/newsroom/graphics/election/")[1]["Content-Security-Policy"]
+    assert call(preview, "/newsroom/map.svg")[1]["Content-Security-Policy"] == "sandbox"
+    assert "Content-Security-Policy" not in call(preview, "/newsroom/2026/11/story/")[1]  # the site's own pages
+    preview.interactives = lambda: ()  # taken out of the settings: its files, still there, stay sandboxed
+    assert call(preview, "/newsroom/graphics/election/")[1]["Content-Security-Policy"].startswith("sandbox ")
+
+
+def test_an_interactives_folder_declared_while_serving_is_served_sandboxed(server):
+    root, base, _ = server
+    config = root / "pyproject.toml"
+    config.write_text(config.read_text().replace("[tool.broadsheet]\n", '[tool.broadsheet]\ninteractives = '
+                                                 '["graphics/"]\n', 1))
+    (root / "content/graphics").mkdir()
+    (root / "content/graphics/chart.html").write_text("<!doctype html><script>draw()</script>")
+
+    def served() -> bool:
+        try:
+            return urllib.request.urlopen(base + "graphics/chart.html", timeout=5).status == 200
+        except urllib.error.URLError:
+            return False
+
+    assert wait_until(served, 60, 0.1), "the interactive was not published"
+    answer = urllib.request.urlopen(base + "graphics/chart.html", timeout=10)
+    assert answer.headers["Content-Security-Policy"] == \
+        "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads"
+    assert "Content-Security-Policy" not in urllib.request.urlopen(base, timeout=10).headers

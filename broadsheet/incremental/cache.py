@@ -28,7 +28,7 @@ FORMAT = 5  # raise whenever what is stored changes shape, so an older cache is 
 # The settings that what a source becomes depends on (dates, addresses, Markdown and its sanitiser, the paths
 # problems name); tests/test_incremental.py holds every other setting to leave every record as it was.
 READING = ("timezone", "default_section", "permalink", "base_path", "raw_html", "embed_hosts", "markdown_timeout",
-           "root")
+           "root", "interactives")  # (interactives: which files of content/ may be copied)
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL);"
            "CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, signature TEXT NOT NULL);"
            "CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, state TEXT NOT NULL, key TEXT NOT NULL);"

@@ -35,6 +35,8 @@ from .addresses import LOCAL_HOSTS, LOOPBACK, host_names, refusal, request_path
 from .watch import Inotify, Poller, follow
 
 MOST_SERVED = 1_000  # pages whose last request is remembered (a flood of made-up addresses must not grow it)
+# an interactive graphic runs, but in an origin of its own: it cannot read the drafts this server shows
+INTERACTIVE_POLICY = "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads"
 # rebuild(changed files, output paths of pages to make first, what is given those pages) -> the error, or "",
 # or None when the build gave way to a newer save (and wrote nothing)
 Rebuild = Callable[[list[Path], frozenset[str], Callable[[dict[str, bytes]], None]], str | None]
@@ -65,6 +67,8 @@ class Preview:
         self.changed_at = 0.0  # when what the pages are last changed (and the tabs were told)
         self.served_at: OrderedDict[str, float] = OrderedDict()  # when each page was last asked for, by output
         # path, the least recently asked first (one forgotten is as if asked before the last change: reloaded)
+        self.interactives: Callable[[], Iterable[str]] = lambda: ()  # the settings' interactives folders now
+        self.sandboxed: set[str] = set()  # every interactives folder seen since the server started
 
     # -- serving -----------------------------------------------------------------------------------
     def app(self, environ: dict[str, Any], start_response: Callable) -> list[bytes]:
@@ -93,7 +97,22 @@ class Preview:
             return _redirect(start_response, "301 Moved Permanently",
                              self.base_path + ("" if output == "." else output + "/"))
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        return _respond(start_response, "200 OK", target.read_bytes(), kind)
+        return _respond(start_response, "200 OK", target.read_bytes(), kind, self._policy(target))
+
+    def _policy(self, target: Path) -> str:
+        """The Content-Security-Policy a file of the site is served with: the files of the interactives
+        folders (named by the settings now or at any time since the server started) run sandboxed, in an
+        origin of their own; an SVG picture runs nothing; the site's own pages are as they are."""
+        self._note_interactives()
+        inside = target.relative_to(self.out).as_posix().lower()  # (the file served, however it was asked for)
+        if any(inside.startswith(folder) for folder in self.sandboxed):
+            return INTERACTIVE_POLICY
+        return "sandbox" if inside.endswith(".svg") else ""
+
+    def _note_interactives(self) -> None:
+        """Add the interactives folders the settings name now to those served sandboxed (none is dropped: a
+        folder taken out of the setting while the server runs may still hold the last build's files)."""
+        self.sandboxed.update(folder.lower() for folder in self.interactives())
 
     def _guarded(self, prepare: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """A handler's prepare() that first refuses a request for another host (DNS rebinding)."""
@@ -162,6 +181,7 @@ class Preview:
             self._reload_tabs("*", lambda page: page in pages)
 
         error = self.rebuild(changed, self._first(changed), show_first)
+        self._note_interactives()  # (as the settings are after this build)
         if error is None:  # gave way to a newer save: the next rebuild shows the open tabs their pages
             self.early = {}
             return False
@@ -259,10 +279,11 @@ def _not_found(handler: Any) -> None:
     raise HTTPError(404)
 
 
-def _respond(start_response: Callable, status: str, body: bytes, kind: str) -> list[bytes]:
+def _respond(start_response: Callable, status: str, body: bytes, kind: str, policy: str = "") -> list[bytes]:
     charset = "; charset=utf-8" if kind.startswith("text/") or kind.endswith(("json", "xml", "javascript")) else ""
-    start_response(status, [("Content-Type", kind + charset), ("Content-Length", str(len(body))),
-                            ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")])
+    headers = [("Content-Type", kind + charset), ("Content-Length", str(len(body))), ("Cache-Control", "no-store"),
+               ("X-Content-Type-Options", "nosniff")]
+    start_response(status, headers + ([("Content-Security-Policy", policy)] if policy else []))
     return [body]
 
 
