@@ -20,6 +20,7 @@ from .config import Config
 from .errors import Problem
 
 MAX_FRONT_MATTER = 64 * 1024
+YEARS = (1800, 2200)  # the dates a story may carry: far enough for archives, and no arithmetic near year 1 or 9999
 _FENCE = re.compile(r"^---[ \t]*$")
 _STANDARD_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in
                            ("str", "int", "float", "bool", "null", "timestamp", "seq", "map"))
@@ -200,6 +201,8 @@ def moment(node: yaml.Node, zone: ZoneInfo) -> datetime | str:
             known = "out of range" in reason or "must be in" in reason
             detail = reason if known else "use YYYY-MM-DD or YYYY-MM-DD HH:MM"
             return f"invalid date '{value}': {detail}"
+    if not YEARS[0] <= parsed.year <= YEARS[1]:  # (before any change of zone, which could overflow)
+        return f"invalid date '{value}': the year must be between {YEARS[0]} and {YEARS[1]}"
     if not isinstance(parsed, datetime):
         parsed = datetime.combine(parsed, time())
     return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed.astimezone(zone)

@@ -92,6 +92,10 @@ CASES = [  # (behaviour, files, the first line the build prints)
     ("B30 a page named like an index", {"content/pages/tags.md": fm("title: Tags")},
      "content/pages/tags.md: error: writes the same output file tags/index.html as the tag index "
      "(give one of them another slug)"),
+    ("11 a year-9999 expiry on a draft", {A: fm("title: T", "date: 2024-01-01", "expires: 9999-12-31", "draft: true")},
+     f"{P}:4:10: error: invalid date '9999-12-31': the year must be between 1800 and 2200"),
+    ("11 year 1 with an offset", {A: fm("title: T", "date: 0001-01-01T00:10:00+05:00")},
+     f"{P}:3:7: error: invalid date '0001-01-01T00:10:00+05:00': the year must be between 1800 and 2200"),
 ]
 
 

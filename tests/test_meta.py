@@ -217,6 +217,8 @@ def test_mapping_gives_the_nodes_by_key():
     ("'2024-07-01'", datetime(2024, 7, 1, 0, 0, tzinfo=LONDON)),
     ("2024-07-01T12:00:00+02:00", datetime(2024, 7, 1, 11, 0, tzinfo=LONDON)),
     ("2024-07-01 12:00 Z", datetime(2024, 7, 1, 13, 0, tzinfo=LONDON)),
+    ("1800-01-01", datetime(1800, 1, 1, 0, 0, tzinfo=LONDON)),
+    ("2200-12-31T23:59:00-12:00", datetime(2201, 1, 1, 11, 59, tzinfo=LONDON)),
 ])
 def test_moment_is_an_aware_datetime_in_the_zone(typed, expected):
     found = meta.moment(nodes(f"v: {typed}\n")["v"], LONDON)
@@ -229,6 +231,10 @@ def test_moment_is_an_aware_datetime_in_the_zone(typed, expected):
     ("next tuesday", "invalid date 'next tuesday': use YYYY-MM-DD or YYYY-MM-DD HH:MM"),
     ("", "expected a date such as 2026-03-14 or 2026-03-14 09:30"),
     ("[2024-01-01]", "expected a date such as 2026-03-14 or 2026-03-14 09:30"),
+    ("9999-12-31", "invalid date '9999-12-31': the year must be between 1800 and 2200"),
+    ("0001-01-01T00:10:00+05:00", "invalid date '0001-01-01T00:10:00+05:00': the year must be between 1800 and 2200"),
+    ("2201-01-01 00:00", "invalid date '2201-01-01 00:00': the year must be between 1800 and 2200"),
+    ("1799-12-31", "invalid date '1799-12-31': the year must be between 1800 and 2200"),
 ])
 def test_moment_says_why_a_date_is_invalid(typed, reason):
     assert meta.moment(nodes(f"v: {typed}\n")["v"], LONDON) == reason
