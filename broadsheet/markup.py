@@ -15,6 +15,7 @@ from markdown.extensions.footnotes import FootnoteInlineProcessor
 from markdown.extensions.toc import slugify_unicode
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
+from . import characters
 from .config import Config
 from .terms import words
 
@@ -163,6 +164,8 @@ def to_html(md: Markdown, source: str, raw_html: str, removed: list[str] | None 
     in `removed` (each kind once: `<script>`, `onerror=`, `javascript:`). An `<iframe>` stays only when its
     address is https on one of `embed_hosts` (or a subdomain of one)."""
     html = md.reset().convert(source)
+    if characters.FORBIDDEN.search(html):
+        html = characters.clean(_PLACEHOLDER.sub("", html.replace(util.AMP_SUBSTITUTE, "&amp;")))
     if raw_html == "allow":
         return html
     if removed is not None and ("<" in source or _SUSPECT.search(html)):
@@ -181,6 +184,9 @@ def to_html(md: Markdown, source: str, raw_html: str, removed: list[str] | None 
     return _EMPTY_IFRAME.sub("", clean) if embed_hosts else clean
 
 
+# Python-Markdown's marks for what it set aside (`\x02klzzwxh:0000\x03`): an odd link's address can swallow
+# one, or part of one, that it then never puts back
+_PLACEHOLDER = re.compile("\x02?(?:klzzwxh|wzxhzdk|hzzhzkh):[0-9]*\x03?")
 _IFRAME_ATTRIBUTES = frozenset({"src", "width", "height", "title", "allow", "allowfullscreen", "loading",
                                 "referrerpolicy"})
 _EMPTY_IFRAME = re.compile(r"<iframe(?![^>]*\ssrc=)[^>]*>.*?</iframe>", re.S)  # its address was refused

@@ -130,3 +130,24 @@ def test_python_frontmatters_reserved_keys_are_ordinary_unknown_keys(cli, built)
     assert [line for line in run.lines if "unknown front matter key" in line] == [
         f"{P}:4:1: warning: unknown front matter key 'content' (it is ignored)",
         f"{P}:5:1: warning: unknown front matter key 'handler' (it is ignored)"]
+
+
+def test_10_control_characters_are_warned_about_and_every_feed_stays_well_formed(cli, built):
+    import xml.etree.ElementTree as ET
+
+    import feedparser
+
+    body = "Pasted from Word:\x0bthe rest.\n\n![x](\"\"...![x](`</a>`\n\n[x]( \"t\"[x]()\\--\n"
+    write_files(built, {A: fm('title: "a\\0b"', "date: 2024-01-01", "tags: [a\x01b]", body=body)})
+    run = cli("build", "--config", built / "pyproject.toml")
+    assert run.code == 0 and "Traceback" not in run.err
+    assert sorted(line.split(" that ")[0] for line in run.lines if "control character" in line) == [
+        f"{P}:2:8: warning: removed control character U+0000", f"{P}:4:9: warning: removed control character U+0001",
+        f"{P}:6:18: warning: removed control character U+000B"]
+    feeds = sorted((built / "site").rglob("*.xml"))
+    assert len(feeds) >= 4
+    for path in feeds:
+        ET.parse(path)  # well-formed, or this raises
+    parsed = feedparser.parse((built / "site" / "feed.xml").read_bytes())
+    assert not parsed.bozo and "ab" in [entry.title for entry in parsed.entries]
+    assert "klzzwxh" not in (built / "site" / "feed.xml").read_text(encoding="utf-8")

@@ -86,3 +86,15 @@ def test_missing_file_and_missing_table(tmp_path):
 def test_the_demo_configuration_is_valid():
     config = load_config(Path(__file__).resolve().parent.parent / "pyproject.toml")
     assert config.title and config.base_path == "/newsroom/"
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ('description = "Local\\u0000news"', "7: setting 'description': holds control character U+0000, which pages and "
+                                        "feeds cannot carry"),
+    ('import_furniture = ["ok", "Page\\u000b"]', "7: setting 'import_furniture': holds control character U+000B, "
+                                                "which pages and feeds cannot carry"),
+    ('[tool.broadsheet.sections]\nworld = "World\\u001b[2K"', "0: setting 'sections': holds control character "
+                                                              "U+001B, which pages and feeds cannot carry"),
+])
+def test_a_setting_holding_a_control_character_is_refused(tmp_path, line, expected):
+    assert problems_of(config_file(tmp_path, line + "\n")) == [expected]
