@@ -151,3 +151,20 @@ def test_10_control_characters_are_warned_about_and_every_feed_stays_well_formed
     parsed = feedparser.parse((built / "site" / "feed.xml").read_bytes())
     assert not parsed.bozo and "ab" in [entry.title for entry in parsed.entries]
     assert "klzzwxh" not in (built / "site" / "feed.xml").read_text(encoding="utf-8")
+
+
+def test_5_an_embed_address_is_read_as_a_browser_reads_it(cli, built):
+    from .conftest import CONFIG
+
+    body = ('<iframe src="https://evil.com\\@www.youtube-nocookie.com/embed/x"></iframe>\n\n'
+            '<iframe src="https://www.youtube-nocookie.com/embed/y" allow="camera; autoplay"></iframe>\n')
+    write_files(built, {"pyproject.toml": CONFIG + 'embed_hosts = ["youtube-nocookie.com"]\n',
+                        A: fm("title: T", "date: 2024-01-01", body=body)})
+    run = cli("build", "--config", built / "pyproject.toml")
+    assert run.code == 0
+    assert sorted(line.split(" (raw_html")[0] for line in run.lines if "removed" in line) == [
+        f"{P}:5:14: warning: removed <iframe> from https://evil.com\\@www.youtube-nocookie.com/embed/x",
+        f"{P}:7:14: warning: removed the camera permission from https://www.youtube-nocookie.com/embed/y"]
+    page = (built / "site/2024/01/t/index.html").read_text(encoding="utf-8")
+    assert "evil.com" not in page and "camera" not in page
+    assert '<iframe src="https://www.youtube-nocookie.com/embed/y" allow="autoplay"></iframe>' in page

@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import frontmatter
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown import Markdown
@@ -13,7 +14,7 @@ from markdown.treeprocessors import InlineProcessor
 
 from broadsheet import characters
 from broadsheet.config import Config
-from broadsheet.markup import make_markdown, needs, to_html
+from broadsheet.markup import make_markdown, needs, render_safely, to_html
 
 CONFIG = Config(title="Gazette", base_url="https://example.org/newsroom/")
 
@@ -128,3 +129,70 @@ def test_no_mark_of_python_markdowns_is_ever_left_in_the_html():
 def test_control_characters_never_reach_the_html():
     html = render("A line\x0bfrom Word, a\x00b, \x1b[2Kbell\x07 \ufffe.", raw_html="allow")
     assert html == "<p>A line from Word, ab, [2Kbell .</p>"
+
+
+EMBEDS = ("youtube-nocookie.com",)
+
+
+def embed(src: str, allow: str = "") -> tuple[str, tuple[str, ...]]:
+    """A body of one iframe, rendered with youtube-nocookie.com embeddable: the HTML and what was removed."""
+    html, _, _, removed = render_safely(make_markdown(CONFIG), f'<iframe src="{src}"{allow}></iframe>\n', "sanitize",
+                                        EMBEDS)
+    return html, removed
+
+
+@pytest.mark.parametrize("src", [
+    "https://evil.com\\@www.youtube-nocookie.com/embed/x",  # a browser reads a backslash as a slash: evil.com
+    "https://evil.com&#92;@www.youtube-nocookie.com/embed/x",
+    "https:\\\\evil.com\\embed\\x", "https:evil.com/x", "https:/\\evil.com/x",
+    "https://www.youtube-nocookie.com@evil.com/", "https://www.youtube-nocookie.com%2f@evil.com/",
+    "https://u:p@www.youtube-nocookie.com/embed/x",  # no user name or password, even on the right host
+    "https://www.youtube-nocookie.com.evil.com/", "https://evilyoutube-nocookie.com/",
+    "http://www.youtube-nocookie.com/embed/x", "//www.youtube-nocookie.com/embed/x", "javascript:alert(1)",
+    "https://www.yоutube-nocookie.com/embed/x",  # a Cyrillic о: xn--www.ytube-nocookie-... to a browser
+])
+def test_an_embed_is_refused_unless_a_browser_would_load_it_from_an_embed_host(src):
+    html, removed = embed(src)
+    assert "<iframe" not in html and "evil" not in html
+    assert removed and removed[0].startswith("<iframe> from ")
+
+
+@pytest.mark.parametrize(("src", "published"), [
+    ("https://www.youtube-nocookie.com/embed/x?rel=0", "https://www.youtube-nocookie.com/embed/x?rel=0"),
+    ("https://%77ww.youtube-nocookie.com/embed/x", "https://www.youtube-nocookie.com/embed/x"),
+    ("https://ＷＷＷ.YouTube-NoCookie.com/embed/x", "https://www.youtube-nocookie.com/embed/x"),
+    ("ht&#9;tps://www.youtube-nocookie.com/embed/x&#10;", "https://www.youtube-nocookie.com/embed/x"),
+    (" https:\\\\www.youtube-nocookie.com\\embed\\x", "https://www.youtube-nocookie.com/embed/x"),
+    ("https://www.youtube-nocookie.com&#x2f;@evil.com/", "https://www.youtube-nocookie.com/@evil.com/"),
+])
+def test_an_embed_is_published_at_the_address_a_browser_reads(src, published):
+    html, removed = embed(src)
+    assert html == f'<iframe src="{published}"></iframe>' and removed == ()
+
+
+def test_an_embed_keeps_only_the_documented_permissions_each_for_its_own_address():
+    src = "https://www.youtube-nocookie.com/embed/x"
+    html, removed = embed(src, " allow=\"camera; autoplay *; Fullscreen 'src'; geolocation; "
+                               "web-share https://evil.com; picture-in-picture 'none'; microphone\" allowfullscreen")
+    assert html == f'<iframe src="{src}" allow="autoplay; fullscreen; web-share" allowfullscreen=""></iframe>'
+    assert removed == tuple(f"the {name} permission from {src}" for name in ("camera", "geolocation", "microphone"))
+    assert embed(src, ' allow="usb"')[0] == f'<iframe src="{src}"></iframe>'
+    ordinary = ' allow="accelerometer; autoplay; clipboard-write; encrypted-media; gyroscope; picture-in-picture"'
+    assert embed(src, ordinary)[0] == (f'<iframe src="{src}" allow="autoplay; clipboard-write; encrypted-media; '
+                                       'picture-in-picture"></iframe>')
+
+
+def test_a_srcset_keeps_only_candidates_a_page_may_load():
+    html, _, _, removed = render_safely(make_markdown(CONFIG), '<picture><source srcset="javascript:alert(1) 1x, '
+                                        '/a,b.png 2x,data:image/svg+xml,<svg onload=alert(2)> 3x, '
+                                        'JAVA&#9;SCRIPT:alert(3),https://example.org/c.png 600w, /d.png (a, b) 4x">'
+                                        '<img src="/a.png" alt=""></picture>', "sanitize")
+    # (a tab ends an address: "JAVA" with the descriptor "SCRIPT:alert(3)", which a browser ignores)
+    assert html == ('<p><picture><source srcset="/a,b.png 2x, JAVA SCRIPT:alert(3), https://example.org/c.png 600w, '
+                    '/d.png (a, b) 4x"><img src="/a.png" alt=""></picture></p>')
+    assert removed == ("javascript:", "data:")
+    html, _, _, removed = render_safely(make_markdown(CONFIG), '<picture><source srcset="data:image/png;base64,AA">'
+                                        '</picture>', "sanitize")
+    assert html == "<p><picture><source></picture></p>" and removed == ("data:",)
+    plain = '<picture><source srcset="/a.png 1x, /b.png 2x" media="(min-width: 600px)"></picture>'
+    assert render(plain) == f"<p>{plain}</p>"
