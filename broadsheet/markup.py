@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 from html.parser import HTMLParser
 from types import MappingProxyType
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as etree  # noqa: N813 (Python-Markdown's own name)
 
@@ -16,7 +19,7 @@ from markdown.extensions.footnotes import FootnoteInlineProcessor
 from markdown.extensions.toc import slugify_unicode
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
-from . import characters
+from . import characters, workers
 from .config import Config
 from .terms import words
 
@@ -186,9 +189,52 @@ def to_html(md: Markdown, source: str, raw_html: str, removed: list[str] | None 
             return _permissions(value)[0] or None
         return value
 
-    clean = nh3.clean(html, tags=tags, attributes=attributes, url_schemes=URL_SCHEMES,
-                      filter_style_properties={"text-align"}, link_rel=None, attribute_filter=kept)
+    clean = _sanitised(html, {"tags": tags, "attributes": attributes, "url_schemes": URL_SCHEMES,
+                              "filter_style_properties": {"text-align"}, "link_rel": None, "attribute_filter": kept})
     return _EMPTY_IFRAME.sub("", clean) if embed_hosts else clean
+
+
+IN_PROCESS_TAGS = 5000  # nh3's worst case on fewer tags (nesting all the way down) takes about a fifth of a second
+
+
+def _sanitised(html: str, options: dict[str, Any]) -> str:
+    """nh3.clean(html, **options); for HTML of many tags, in a forked child that the build's time limit can stop:
+    nh3's time grows with the square of the nesting depth (a megabyte of nested <div>s takes minutes) and no
+    signal interrupts it, but a child can be killed: the limit's signal lands here, in the wait, and the child
+    goes with it."""
+    if html.count("<") <= IN_PROCESS_TAGS or not workers.can_fork():
+        return nh3.clean(html, **options)
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:
+        _sanitise_in_child(html, options, reading, writing)
+    os.close(writing)
+    try:
+        with os.fdopen(reading, "rb") as pipe:
+            data = pipe.read()
+        code, child = os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]), 0
+    finally:
+        if child:  # stopped midway (the time limit, Ctrl-C)
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+    if code != 0:
+        raise RuntimeError(f"the HTML sanitiser stopped (exit code {code})")
+    return data.decode("utf-8")
+
+
+def _sanitise_in_child(html: str, options: dict[str, Any], reading: int, writing: int) -> NoReturn:
+    """In the forked child: clean, hand the HTML over, and leave without running the parent's clean-ups."""
+    code = 1
+    try:
+        os.close(reading)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's, which kills the child on its way out
+        workers.die_with_parent()
+        left = memoryview(nh3.clean(html, **options).encode("utf-8", "surrogatepass"))
+        while left:
+            left = left[os.write(writing, left):]
+        code = 0
+    finally:
+        os._exit(code)
 
 
 # Python-Markdown's marks for what it set aside (`\x02klzzwxh:0000\x03`): an odd link's address can swallow

@@ -168,3 +168,15 @@ def test_5_an_embed_address_is_read_as_a_browser_reads_it(cli, built):
     page = (built / "site/2024/01/t/index.html").read_text(encoding="utf-8")
     assert "evil.com" not in page and "camera" not in page
     assert '<iframe src="https://www.youtube-nocookie.com/embed/y" allow="autoplay"></iframe>' in page
+
+
+def test_6_the_time_limit_stops_the_sanitiser_on_deeply_nested_html(cli, built):
+    from .conftest import CONFIG
+
+    # nh3 takes about a minute on this (its time grows with the square of the depth), and no signal stops it
+    write_files(built, {"pyproject.toml": CONFIG + "markdown_timeout = 4\n",
+                        A: fm("title: T", "date: 2024-01-01", body="<dl><dt>" * 40000 + "\n")})
+    started = time.monotonic()
+    run = cli("build", "--config", built / "pyproject.toml")
+    assert run.code == 1 and run.lines[0].startswith(f"{P}:5:1: error: markdown rendering took longer than 4 s; ")
+    assert time.monotonic() - started < 4 + 15  # the limit, not nh3's minute

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from markdown import Markdown
 from markdown.treeprocessors import InlineProcessor
 
-from broadsheet import characters
+from broadsheet import characters, markup
 from broadsheet.config import Config
 from broadsheet.markup import make_markdown, needs, render_safely, to_html
 
@@ -196,3 +196,12 @@ def test_a_srcset_keeps_only_candidates_a_page_may_load():
     assert html == "<p><picture><source></picture></p>" and removed == ("data:",)
     plain = '<picture><source srcset="/a.png 1x, /b.png 2x" media="(min-width: 600px)"></picture>'
     assert render(plain) == f"<p>{plain}</p>"
+
+
+def test_a_body_of_many_tags_is_sanitised_in_a_child_process_with_the_same_result(monkeypatch):
+    body = ('<b>x</b> <a href="javascript:alert(1)">y</a> <i onclick="z()">é ✓ 😀</i> '
+            '<iframe src="https://www.youtube-nocookie.com/embed/x" allow="camera"></iframe>\n') * 700
+    forked = render_safely(make_markdown(CONFIG), body, "sanitize", EMBEDS)
+    assert body.count("<") > markup.IN_PROCESS_TAGS and forked[0].count("<iframe") == 700
+    monkeypatch.setattr(markup, "IN_PROCESS_TAGS", len(body))
+    assert render_safely(make_markdown(CONFIG), body, "sanitize", EMBEDS) == forked
