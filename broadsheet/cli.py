@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import signal
 import sys
 import threading
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .check import check as check_links
-from .config import Config, load_config
+from .config import Config, check_cname, load_config
 from .errors import BuildError, Problem, UsageError, display_path
 from .importer import Request, run_import
 from .pipeline import Options, Summary, build, folders
@@ -55,7 +54,10 @@ def interrupts_never_lost() -> Iterator[None]:
 
     def redeliver(unraisable) -> None:
         if issubclass(unraisable.exc_type, KeyboardInterrupt):
-            timer = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
+            # to the main thread itself: sent to the process, it may land in the timer's thread and leave the
+            # main one asleep in a system call until that returns
+            main = threading.main_thread().ident
+            timer = threading.Timer(0.05, signal.pthread_kill, (main, signal.SIGINT))
             timer.daemon = True
             timer.start()
         else:
@@ -112,6 +114,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     build_command = commands.add_parser("build", help="build the site into the output folder (default)")
     add_build_flags(build_command)
+    build_command.add_argument("--dry-run", action="store_true", help="build and check everything, then write "
+                               "nothing into the output folder")
     build_command.set_defaults(run=run_build)
     serve_command = commands.add_parser("serve", help="preview the site with live reload on 127.0.0.1")
     add_build_flags(serve_command)
@@ -131,7 +135,8 @@ def _parser() -> argparse.ArgumentParser:
     deploy_command.add_argument("--remote", default="origin", help="git remote to push to (default: origin)")
     deploy_command.add_argument("--branch", default="gh-pages", help="branch to publish (default: gh-pages)")
     deploy_command.add_argument("--message", "-m", help="commit message (default: names the source commit)")
-    deploy_command.add_argument("--cname", help="custom domain for a CNAME file (default: the cname setting)")
+    deploy_command.add_argument("--cname", type=_cname, help="custom domain for a CNAME file (default: the cname "
+                                "setting)")
     deploy_command.add_argument("--no-build", action="store_true", help="publish the output folder as it is")
     deploy_command.add_argument("--dry-run", action="store_true", help="print the commit it would make; change "
                                 "nothing")
@@ -212,14 +217,14 @@ def run_build(args: argparse.Namespace) -> int:
     _say_trust(load_config(args.config, {"base_url": args.base_url}))
     bar = _ProgressBar() if sys.stderr.isatty() and not args.quiet else None
     try:
-        summary = build(options_from(args), progress=bar, on_wait=lambda: print(
+        summary = build(replace(options_from(args), dry_run=args.dry_run), progress=bar, on_wait=lambda: print(
             "Waiting for another build of the same output folder to finish…", file=sys.stderr, flush=True))
     finally:
         if bar:
             bar.close()
     _print_problems(summary.warnings, args)
     if not args.quiet:
-        print(describe(summary))
+        print(describe(summary, dry_run=args.dry_run))
     return 0
 
 
@@ -264,9 +269,13 @@ def run_deploy(args: argparse.Namespace) -> int:
 
     options = options_from(args)
     config = load_config(args.config, {"base_url": args.base_url})
-    out = folders(config, options).out
+    where = folders(config, options)
+    out, cname = where.out, args.cname or config.cname or None
     git = deploy.Git(config.root)
     deploy.prepare(git, out, args.remote, args.branch)
+    dirty = deploy.uncommitted(git, [args.config, where.content, where.layouts])
+    mismatch = deploy.cname_problem(cname, config.base_url, config.file) if cname else None
+    _print_problems([*([] if args.no_build else dirty), *([mismatch] if mismatch else [])], args)
     if not args.no_build:
         summary = build(options)
         _print_problems(summary.warnings, args)
@@ -277,9 +286,8 @@ def run_deploy(args: argparse.Namespace) -> int:
     if _report_links(out, config, args.force):
         print("Not published: fix the broken links above (or publish anyway with --force).", file=sys.stderr)
         return 1
-    default_message = _deploy_message(git, config)
-    request = deploy.Request(args.remote, args.branch, args.message or default_message,
-                             args.cname or config.cname or None, args.dry_run)
+    default_message = _deploy_message(git, config, bool(dirty))
+    request = deploy.Request(args.remote, args.branch, args.message or default_message, cname, args.dry_run)
     try:
         change = deploy.publish(git, out, request)
     except deploy.DeployError as exc:
@@ -289,29 +297,42 @@ def run_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
-def _deploy_message(git: Git, config: Config) -> str:
+def _cname(text: str) -> str:
+    """--cname: a bare host name, as the cname setting."""
+    problem = check_cname(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text.lower()
+
+
+def _deploy_message(git: Git, config: Config, dirty: bool) -> str:
     """The deploy commit's message when none is given: the paper, the commit it was built from, and whether
-    the checkout had uncommitted changes."""
+    the site's sources had uncommitted changes."""
     source = git.run("rev-parse", "--short", "HEAD", check=False).stdout.strip()
-    dirty = git.run("status", "--porcelain", "--untracked-files=no", check=False).stdout.strip()
     return (f"Publish {config.title}" + (f" from {source}" if source else "") +
             (" with uncommitted changes" if dirty else "") + f" (broadsheet {__version__})")
 
 
 def _say_deployed(change: Change, request: Request) -> None:
     """One line on what the deploy committed and pushed (dry: what it would, after the files it would change)."""
+    from .deploy import printable
+
     counts = f"{len(change.added)} added, {len(change.changed)} changed, {len(change.removed)} removed"
     parent = f" on top of {change.parent[:12]}" if change.parent else " as the branch's first commit"
+    kept = f" (kept on '{request.branch}' from a deploy whose push failed)" if change.kept else ""
     if request.dry_run:
         for mark, paths in (("A", change.added), ("M", change.changed), ("D", change.removed)):
             for path in paths:
-                print(f"{mark}\t{path}")
-        print(f"Would commit {counts} to '{request.branch}'{parent} and push it to '{request.remote}'.")
+                print(f"{mark}\t{printable(path)}")
+        if change.commit:
+            print(f"Would push {change.commit[:12]}{kept}{parent} to '{request.remote}': {counts}.")
+        else:
+            print(f"Would commit {counts} to '{request.branch}'{parent} and push it to '{request.remote}'.")
     elif change.commit is None:
         print(f"Nothing changed since the last deploy ({change.parent[:12] if change.parent else ''}); "
               "nothing was pushed.")
     else:
-        print(f"Published {change.commit[:12]} to {request.remote}/{request.branch}{parent}: {counts}.")
+        print(f"Published {change.commit[:12]}{kept} to {request.remote}/{request.branch}{parent}: {counts}.")
 
 
 def run_watch(args: argparse.Namespace) -> int:
@@ -429,10 +450,14 @@ def _preview_rebuild(live: LiveSite, superseded: Callable[[], bool]) -> Callable
     return rebuild
 
 
-def describe(summary: Summary) -> str:
-    """The one-line build summary."""
+def describe(summary: Summary, dry_run: bool = False) -> str:
+    """The one-line build summary (of a dry run: what it would have changed)."""
     counts = ", ".join(_count(n, noun) for n, noun in ((summary.articles, "article"), (summary.pages, "page"),
                                                         (summary.listings, "listing")))
+    if dry_run:
+        return (f"Dry run: built {counts} and {_count(summary.static, 'static file')} in {summary.milliseconds} "
+                f"ms; {_count(summary.files, 'file')} would change in {display_path(summary.out)}/ (nothing "
+                "was written)")
     return (f"Built {counts} and {_count(summary.static, 'static file')} into {display_path(summary.out)}/ "
             f"in {summary.milliseconds} ms")
 

@@ -33,6 +33,7 @@ class Options:
     now: datetime | None = None
     fresh: bool = False
     jobs: int = os.cpu_count() or 1
+    dry_run: bool = False  # build everything, then write nothing into the output folder
 
 
 @dataclass(frozen=True)
@@ -243,3 +244,8 @@ def _controls(value: Any) -> str:
     found = [c for part in parts if isinstance(part, str) for c in characters.FORBIDDEN.findall(part)] \
         if isinstance(parts, list) else []
     return f"holds {characters.described(found)}, which pages and feeds cannot carry" if found else ""
+
+
+def check_cname(value: str) -> str:
+    """What is wrong with a custom domain given on the command line ("" when nothing), as for `cname`."""
+    return _check_value("cname", value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import unicodedata
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -20,6 +20,7 @@ from .errors import Problem, display_path
 from .records import Article, Asset, Page, Profile
 from .slugs import slug_problem, slugify
 from .suggestions import POPULAR, neighbours, popular, related
+from .write import clashes
 
 FEED_ENTRIES = 20
 BREAKING = timedelta(days=2)  # how long an article counts as breaking news (the Google News sitemap's window)
@@ -27,6 +28,7 @@ FIXED_PAGES = MappingProxyType({"/": "the home page", "/404.html": "the 404 page
                "/rss.xml": "the site's RSS feed", "/sitemap.xml": "the sitemap", "/robots.txt": "robots.txt",
                "/news-sitemap.xml": "the news sitemap", "/search/": "the search page", "/tags/": "the tag index",
                "/authors/": "the author index", "/archive/": "the archive index"})
+SEARCH_FILES = re.compile(r"search/[^/]+\.json(/|$)")  # what search.py writes (and folders named like them)
 
 
 @dataclass(frozen=True)
@@ -414,17 +416,17 @@ def output_path(url: str) -> str:
 
 
 def _check_collisions(site: Site, problems: list[Problem]) -> None:
-    """Two sources that would write the same file (also case- or normalisation-only twins) fail."""
-    owners: dict[str, str] = {}
+    """Two sources that would write the same file, or one a file where the other needs a folder of that name
+    (also case- or normalisation-only twins: see write.clashes), fail, naming both; so do files in the
+    search index's place (search/*.json)."""
     claims = list(FIXED_PAGES.items()) + [(feed.url, f"the feed of {feed.home}") for feed in site.feeds[1:]]
     claims += [(lst.url, f"the {lst.kind} page '{lst.title}'") for lst in site.listings]
     claims += sorted([(a.url, a.source) for a in site.articles] + [(p.url, p.source) for p in site.pages],
                      key=lambda claim: claim[1])
     claims += [("/" + asset.path, display_path(asset.source, site.config.root)) for asset in site.assets]
-    for url, source in claims:
-        key = unicodedata.normalize("NFC", output_path(url)).casefold()
-        if key in owners:
-            problems.append(Problem(source, 0, 0, f"writes the same output file {output_path(url)} "
-                                    f"as {owners[key]}", "give one of them another slug"))
-        else:
-            owners[key] = source
+    paths = [(output_path(url), source) for url, source in claims]
+    problems += clashes(paths)
+    for path, source in paths:
+        if SEARCH_FILES.match(path.casefold()):
+            problems.append(Problem(source, 0, 0, f"writes the output file {path} where the search index keeps "
+                                    "its files (search/*.json)", "give it another slug or name"))

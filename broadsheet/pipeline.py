@@ -106,7 +106,7 @@ def begin(options: Options, on_wait: Callable[[], None] | None = None,
     started = perf_counter()
     config = load_config(options.config, {"base_url": options.base_url})
     where = folders(config, options)
-    check_output_folder(where.out, protected=(config.root, where.content, where.layouts))
+    check_output_folder(where.out, protected=(config.root,), sources=(where.content, where.layouts))
     with locked(where.out, on_wait):
         if options.fresh:
             forget(where.cache)
@@ -193,7 +193,8 @@ def publish(run: Run, content: Content, site: Site, env: Layouts, inputs: ledger
     staging = Stage()  # (a full build's stage: render's workers put the pages in it)
     searching = _Aside(lambda: list(search.index(site, work.before, work.after, run.cache)))
     how = Writing(incremental=not run.options.fresh, known={path for path in stored if not path.endswith("/")}
-                  if stored else None, on_apply=run.cache.forget_signatures, stage=staging)
+                  if stored else None, on_apply=run.cache.forget_signatures, stage=staging,
+                  dry_run=run.options.dry_run)
     total = 12 + len(site.feeds) + len(site.articles) + len(site.pages) + len(site.listings)
     writing = perf_counter()
     with run.cache.held_back():  # (no write to the cache file while the workers read bodies from it)
@@ -204,11 +205,13 @@ def publish(run: Run, content: Content, site: Site, env: Layouts, inputs: ledger
     if searching.during:  # (render's time took in the search's)
         run.timings["render"] = run.timings.get("render", 0.0) - searching.seconds
     work.after.update((asset.path, "") for asset in site.assets if asset.path not in work.after)
-    run.cache.save_signatures(work.after)
+    if not run.options.dry_run:  # (the output folder holds what the last real build made)
+        run.cache.save_signatures(work.after)
     run.timings["write"] = perf_counter() - writing - run.timings.get("render", 0.0) - run.timings["search"]
     summary = summarise(run, site, files, work.rendered)
     until = ledger.until(content, run.now)
-    note(run, inputs, until, summary)
+    if not run.options.dry_run:
+        note(run, inputs, until, summary)
     return Made(inputs, content, site, found, plan, work.after, summary, until)
 
 

@@ -6,6 +6,8 @@ Each case adds bad files to a site that built before, then asserts the exact out
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 
 import pytest
@@ -180,3 +182,35 @@ def test_6_the_time_limit_stops_the_sanitiser_on_deeply_nested_html(cli, built):
     run = cli("build", "--config", built / "pyproject.toml")
     assert run.code == 1 and run.lines[0].startswith(f"{P}:5:1: error: markdown rendering took longer than 4 s; ")
     assert time.monotonic() - started < 4 + 15  # the limit, not nh3's minute
+
+
+def test_an_output_path_that_is_no_folder_is_a_usage_error_and_nothing_is_touched(cli, built, tmp_path):
+    assert cli("build", "--config", built / "pyproject.toml").code == 0
+    site = snapshot(built / "site")
+    os.mkfifo(tmp_path / "pipe")
+    for out in (tmp_path / "pipe", built / "content/pub"):
+        run = cli("build", "--config", built / "pyproject.toml", "--out", out)
+        assert run.code == 2 and len(run.lines) == 1 and run.lines[0].startswith("broadsheet: error: "), run.err
+    assert stat.S_ISFIFO((tmp_path / "pipe").lstat().st_mode) and not (built / "content/pub").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe", "project"]  # no lock, cache or stage beside
+    assert snapshot(built / "site") == site
+
+
+def test_a_file_where_a_folder_goes_is_found_before_anything_is_written(cli, built):
+    write_files(built, {"content/pages/about.md": fm("title: About")})
+    assert cli("build", "--config", built / "pyproject.toml").code == 0
+    site = snapshot(built / "site")
+    write_files(built, {A: fm("title: T", "date: 2024-01-06", "slug: index.html"),  # the month's page is a file
+                        "content/pages/about.md": fm("title: About", "slug: 404.html"),
+                        "content/pages/feed.md": fm("title: Feeds", "slug: feed.xml")})
+    run = cli("build", "--config", built / "pyproject.toml")
+    assert run.code == 1 and "Traceback" not in run.err
+    assert run.lines == [
+        f"{P}: error: writes the output file 2024/01/index.html/index.html inside 2024/01/index.html, which the "
+        "archive page 'January 2024' writes as a file (give one of them another slug)",
+        "content/pages/about.md: error: writes the output file 404.html/index.html inside 404.html, which the 404 "
+        "page writes as a file (give one of them another slug)",
+        "content/pages/feed.md: error: writes the output file feed.xml/index.html inside feed.xml, which the site's "
+        "Atom feed writes as a file (give one of them another slug)",
+        "Build failed: 3 errors; the output folder was not changed."]
+    assert snapshot(built / "site") == site

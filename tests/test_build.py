@@ -9,6 +9,7 @@ from pathlib import Path
 
 import html5lib
 
+from broadsheet.errors import display_path
 from broadsheet.write import MARKER
 
 from .conftest import PROJECT, article, snapshot, write_files
@@ -113,6 +114,15 @@ def test_dangerous_or_foreign_output_folders_are_refused(cli, make_site, tmp_pat
         assert run.code == 2, out
         assert run.err.startswith("broadsheet: error: ")
     assert (foreign / "thesis.txt").read_text() == "years of work"
+
+
+def test_a_dry_run_says_what_would_change_and_writes_no_site(cli, make_site):
+    root = make_site(GOOD)
+    run = build(cli, root, "--dry-run")
+    assert run.code == 0, run.err
+    assert run.out.startswith("Dry run: built 1 article, 0 pages, 3 listings and ")
+    assert run.out.rstrip().endswith(f" files would change in {display_path(root / 'site')}/ (nothing was written)")
+    assert not (root / "site").exists() and not list(root.glob(".site.tmp-*"))
 
 
 def test_leftover_staging_folders_are_cleaned(cli, make_site):

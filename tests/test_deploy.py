@@ -64,6 +64,9 @@ def test_deploys_commit_only_what_changed_and_never_touch_the_checkout(newsroom,
     first = cli("deploy")
     assert first.code == 0, first.err
     assert "Published" in first.out and "first commit" in first.out
+    # the sources' uncommitted work is published, and said so; files that are no source of the site are not
+    assert "content/pages/about.md: warning: uncommitted change, published as it is in the working tree" \
+        in first.err and "README.txt" not in first.err
     tip = git(remote, "rev-parse", "gh-pages")
     files = set(git(remote, "ls-tree", "-r", "--name-only", "gh-pages").splitlines())
     assert {".nojekyll", "404.html", "index.html", "feed.xml", "sitemap.xml"} <= files
@@ -165,6 +168,65 @@ def test_a_rejected_push_is_reported_with_the_remotes_answer_and_the_commit_is_k
     assert local in run.err or local[:12] in run.err
     assert subprocess.run(["git", "-C", str(remote), "rev-parse", "--verify", "--quiet", "gh-pages"],
                           capture_output=True).returncode != 0
+    # what counts is what the remote has: the next deploy pushes the commit kept (not "Nothing changed")
+    hook.unlink()
+    assert f"Would push {local[:12]} (kept on 'gh-pages'" in cli("deploy", "--dry-run").out
+    again = cli("deploy")
+    assert again.code == 0 and "Published" in again.out and "kept" in again.out, again.out + again.err
+    assert git(remote, "rev-parse", "gh-pages") == local
+
+
+def test_a_site_changed_after_rejected_pushes_is_published_on_top_of_them(newsroom, cli):
+    project, remote = newsroom
+    hook = remote / "hooks/pre-receive"
+    hook.write_text("#!/bin/sh\nexit 1\n")
+    hook.chmod(0o755)
+    assert cli("deploy").code == 1
+    kept = git(project, "rev-parse", "refs/heads/gh-pages")
+    story = project / "content/articles/business/container-terminal-jobs.md"
+    story.write_text(story.read_text() + "\nA correction.\n")
+    hook.unlink()
+    run = cli("deploy")
+    assert run.code == 0 and "Published" in run.out, run.err
+    assert git(remote, "rev-parse", "gh-pages^") == kept  # the site as it is now, on top of the one kept
+    assert git(remote, "grep", "-l", "A correction.", "gh-pages", "--", "*/index.html")
+    assert "Nothing changed" in cli("deploy").out
+
+
+def test_deploy_from_a_subfolder_with_relative_paths(newsroom, cli, monkeypatch):
+    project, remote = newsroom
+    about = project / "content/pages/about.md"
+    about.write_text(about.read_text() + "\nA line not committed.\n")
+    monkeypatch.chdir(project / "content")
+    run = cli("deploy", "--config", "../pyproject.toml", "--out", "../public")
+    assert run.code == 0, run.err
+    assert "pages/about.md: warning: uncommitted change" in run.err  # (said from where the command runs)
+    assert "A line not committed." in git(remote, "show", "gh-pages:about/index.html")
+
+
+def test_file_names_are_published_exactly_as_they_are(newsroom, cli):
+    project, remote = newsroom
+    names = ['"quoted".txt', "new\nline.txt", "tab\there.txt", "back\\slash.txt", "café olé.txt", "-dash.txt",
+             "a%20b.png", "quoted"]
+    static = project / "layouts/static"
+    for name in names:
+        (static / name).write_bytes(f"the file {name!r}".encode())
+    run = cli("deploy")
+    assert run.code == 0, run.err
+    assert 'layouts/static/new\\nline.txt: warning: uncommitted change' in run.err  # (one line each)
+    listed = subprocess.run(["git", "-C", str(remote), "ls-tree", "-r", "-z", "--name-only", "gh-pages", "static/"],
+                            capture_output=True, check=True).stdout.split(b"\0")
+    for name in names:
+        assert f"static/{name}".encode() in listed, name
+        shown = subprocess.run(["git", "-C", str(remote), "cat-file", "blob", f"gh-pages:static/{name}"],
+                               capture_output=True, check=True).stdout
+        assert shown == f"the file {name!r}".encode(), name
+    # a name that is not UTF-8 (the build does not take one yet: it is put in the built site)
+    (project / "site/static" / os.fsdecode(b"\xff-latin1.txt")).write_bytes(b"not UTF-8")
+    assert cli("deploy", "--no-build").code == 0
+    shown = subprocess.run(["git", "-C", str(remote), "cat-file", "blob", b"gh-pages:static/\xff-latin1.txt"],
+                           capture_output=True, check=True).stdout
+    assert shown == b"not UTF-8"
 
 
 def test_dry_run_lists_the_commit_and_changes_nothing(newsroom, cli):
@@ -179,12 +241,35 @@ def test_dry_run_lists_the_commit_and_changes_nothing(newsroom, cli):
 
 def test_a_custom_domain_gets_a_cname_file(newsroom, cli):
     project, remote = newsroom
-    assert cli("deploy", "--cname", "news.example.org").code == 0
+    run = cli("deploy", "--cname", "News.Example.org", "--base-url", "https://news.example.org/")
+    assert run.code == 0 and "custom domain" not in run.err, run.err
     assert git(remote, "show", "gh-pages:CNAME") == "news.example.org"
 
 
+@pytest.mark.parametrize("cname", ["https://news.example.org/", "news.example.org/path", "news example.org",
+                                   "news.example.org\nevil.example", "localhost", "-"])
+def test_a_cname_that_is_not_a_host_name_is_refused(newsroom, cli, cname):
+    project, remote = newsroom
+    with pytest.raises(SystemExit) as exit_code:
+        cli("deploy", "--cname", cname)
+    assert exit_code.value.code == 2
+    assert git(remote, "branch", "--list") == ""
+
+
+def test_a_cname_that_base_url_disagrees_with_is_warned_of(newsroom, cli):
+    run = cli("deploy", "--dry-run", "--cname", "news.example.org")  # the demo's base_url is example.github.io
+    assert run.code == 0
+    assert "warning: the custom domain news.example.org serves the site at https://news.example.org/, but " \
+           "base_url is https://example.github.io/newsroom/" in run.err
+    assert "--base-url https://news.example.org/" in run.err
+    at_a_path = cli("deploy", "--dry-run", "--cname", "news.example.org", "--base-url",
+                    "https://news.example.org/newsroom/")
+    assert "warning: the custom domain news.example.org serves the site at https://news.example.org/" \
+        in at_a_path.err
+
+
 @pytest.mark.parametrize("problem", ["no repository", "no remote", "branch checked out", "build error",
-                                     "broken link"])
+                                     "broken link", "branch in another worktree"])
 def test_deploy_refuses_with_a_clear_message(problem, tmp_path, make_site, cli, monkeypatch):
     for name, value in IDENTITY.items():
         monkeypatch.setenv(name, value)
@@ -200,6 +285,8 @@ def test_deploy_refuses_with_a_clear_message(problem, tmp_path, make_site, cli, 
             git(root, "remote", "add", "origin", str(remote))
     if problem == "branch checked out":
         git(root, "checkout", "--quiet", "-b", "gh-pages")
+    if problem == "branch in another worktree":
+        git(root, "worktree", "add", "--quiet", "-b", "gh-pages", str(tmp_path / "pages"))
     if problem == "build error":
         write_files(root, {"content/articles/news/bad.md": "---\ntitle: [unclosed\n---\nBody\n"})
     if problem != "broken link":
@@ -208,7 +295,8 @@ def test_deploy_refuses_with_a_clear_message(problem, tmp_path, make_site, cli, 
     run = cli("deploy")
     expected = {"no repository": (2, "not inside a git repository"), "no remote": (2, "no git remote named 'origin'"),
                 "branch checked out": (2, "is checked out here"), "build error": (1, "bad.md:3:1: error: front matter"),
-                "broken link": (1, "broken link -> /2024/05/beta/")}[problem]
+                "broken link": (1, "broken link -> /2024/05/beta/"),
+                "branch in another worktree": (2, f"is checked out in the worktree {tmp_path / 'pages'}")}[problem]
     assert run.code == expected[0]
     assert expected[1] in run.err
     assert "Traceback" not in run.err

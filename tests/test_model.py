@@ -106,6 +106,33 @@ def test_two_sources_for_one_output_name_both(make_site):
     ]
 
 
+def test_a_file_where_another_source_needs_a_folder_is_an_error_naming_both(make_site):
+    _, problems = site_of(make_site, {
+        "content/articles/news/a.md": article("A", "2024-01-05", slug="index.html"),
+        "content/articles/news/b.md": article("A", "2024-01-06", slug="a"),
+        "content/pages/p.md": "---\ntitle: Not found\nslug: 404.html\n---\n",
+        "content/pages/f.md": "---\ntitle: Feed\nslug: feed.xml\n---\n",
+        "content/Maps": "a file",
+        "content/maps/city.svg": "<svg/>",
+        "content/search/docs-0.json": "{}",
+        "content/2024/01/a": "a file where the story's folder goes",
+    })
+    assert sorted((p.path, p.message) for p in problems) == [
+        ("content/2024/01/a", "writes the output file 2024/01/a, where content/articles/news/b.md needs a folder "
+                              "(for 2024/01/a/index.html)"),
+        ("content/articles/news/a.md", "writes the output file 2024/01/index.html/index.html inside "
+                                       "2024/01/index.html, which the archive page 'January 2024' writes as a file"),
+        ("content/maps/city.svg", "writes the output file maps/city.svg inside Maps, which content/Maps writes as "
+                                  "a file"),
+        ("content/pages/f.md", "writes the output file feed.xml/index.html inside feed.xml, which the site's Atom "
+                               "feed writes as a file"),
+        ("content/pages/p.md", "writes the output file 404.html/index.html inside 404.html, which the 404 page "
+                               "writes as a file"),
+        ("content/search/docs-0.json", "writes the output file search/docs-0.json where the search index keeps "
+                                       "its files (search/*.json)"),
+    ]
+
+
 def test_tags_that_differ_only_in_case_are_one_error(make_site):
     _, problems = site_of(make_site, {"content/articles/news/a.md": article("A", tags="[Trams]"),
                                       "content/articles/news/b.md": article("B", tags="[trams]")})

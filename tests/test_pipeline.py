@@ -124,6 +124,25 @@ def test_a_failing_build_reports_every_problem_and_leaves_the_output_folder_as_i
     assert snapshot(root / "site") == before and not list(root.glob(".site.tmp-*"))
 
 
+def test_a_dry_run_builds_and_checks_everything_and_writes_no_output(make_site):
+    root = make_site(SITE)
+    first = build(options(root, dry_run=True))
+    assert first.rendered == PAGES and not (root / "site").exists()
+    build(options(root))
+    before = snapshot(root / "site")
+    edit(root / ALPHA, "Old words.", "New words.")
+    dry = build(options(root, dry_run=True))
+    assert dry.read == 1 and dry.files >= 1 and snapshot(root / "site") == before
+    write_files(root, {"layouts/tags.html": "{% extends 'base.html' %}\n{% block content %}{{ site.nope }}"
+                                            "{% endblock %}\n"})
+    with pytest.raises(BuildError):  # a layout that fails while a page is rendered fails a dry run too
+        build(options(root, dry_run=True))
+    (root / "layouts/tags.html").write_text("{% extends 'base.html' %}\n")
+    build(options(root))  # the real build after dry runs writes all they saw: they noted nothing as written
+    assert b"New words." in (root / "site/2024/05/alpha/index.html").read_bytes()
+    assert build(options(root, dry_run=True)).timings.keys() == {"load"}  # and the output holds it all now
+
+
 def test_begin_holds_the_output_folders_lock_until_it_ends(make_site):
     root = make_site(SITE)
     waiting = threading.Event()

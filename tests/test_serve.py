@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -25,7 +26,14 @@ ARTICLE = "content/articles/transport/tram-line-extension-opens.md"  # has an ex
 
 
 def environ(path: str, host: str = "127.0.0.1:8000") -> dict:
-    return {"PATH_INFO": path, "HTTP_HOST": host, "REQUEST_METHOD": "GET"}
+    """What the server hands the preview for a GET of `path` as sent on the wire (tornado's WSGI container,
+    as livereload uses it, unescapes the path once and gives its bytes as latin-1)."""
+    from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
+    from tornado.wsgi import WSGIContainer
+
+    request = HTTPServerRequest(start_line=RequestStartLine("GET", path, "HTTP/1.1"),
+                                headers=HTTPHeaders({"Host": host}))
+    return WSGIContainer(lambda *_: []).environ(request)
 
 
 def call(preview: Preview, path: str, host: str = "127.0.0.1:8000") -> tuple[str, dict, bytes]:
@@ -96,15 +104,71 @@ def test_a_burst_of_saves_gives_one_rebuild_and_css_alone_is_swapped(tmp_path, m
 
 
 def test_serves_under_the_base_path_and_redirects_the_root(preview):
-    assert call(preview, "/")[0:2] == ("302 Found", {"Location": "/newsroom/"})
+    for root in ("/", "/newsroom"):
+        status, headers, _ = call(preview, root)
+        assert (status, headers["Location"]) == ("302 Found", "/newsroom/")
     status, headers, body = call(preview, "/newsroom/2026/11/story/")
     assert status == "200 OK" and b"<h1>Story</h1>" in body and headers["Cache-Control"] == "no-store"
-    assert call(preview, "/newsroom/2026/11/story")[1] == {"Location": "/newsroom/2026/11/story/"}
+    for path in ("/newsroom/2026/11/story", "/newsroom/2026//11/./story"):  # a folder: to its own address
+        status, headers, _ = call(preview, path)
+        assert (status, headers["Location"]) == ("301 Moved Permanently", "/newsroom/2026/11/story/")
+
+
+ARABIC = "2026/10/مكتبة-إيستمير-المركزية/"
+
+
+def test_addresses_that_are_not_ascii_and_escaped_file_names_are_found(preview):
+    for folder in (ARABIC, "café-olé/"):
+        (preview.out / folder).mkdir(parents=True)
+        (preview.out / folder / "index.html").write_text(f"<h1>{folder}</h1>", encoding="utf-8")
+    (preview.out / "a%20b.png").write_bytes(b"the picture whose name holds %20")
+    for folder in (ARABIC, "café-olé/"):
+        status, _, body = call(preview, quote(f"/newsroom/{folder}"))  # as a browser sends it
+        assert status == "200 OK" and body.decode() == f"<h1>{folder}</h1>", folder
+    status, headers, _ = call(preview, quote("/newsroom/café-olé"))
+    assert (status, headers["Location"]) == ("301 Moved Permanently", quote("/newsroom/café-olé/"))
+    assert call(preview, "/newsroom/a%2520b.png")[2] == b"the picture whose name holds %20"
+    assert call(preview, "/newsroom/a%20b.png")[0] == "404 Not Found"  # `a b.png`: the path is decoded once
+
+
+@pytest.mark.parametrize("path", ["/newsroom/a%0d%0ab", "/newsroom/x%0d%0aSet-Cookie:%20a=b/../2026",
+                                  "/newsroom/%0a", "/newsroom/a\0b", "/newsroom/%00", "/newsroom/%ff%fe/",
+                                  "/newsroom/caf%e9/"])
+def test_control_characters_and_paths_that_are_not_utf8_get_400(preview, path):
+    assert call(preview, path)[0] == "400 Bad Request"
+
+
+def test_no_redirect_leads_to_another_site(tmp_path):
+    out = tmp_path / "site"
+    (out / "2026/11").mkdir(parents=True)
+    preview = Preview(out, "/", lambda changed, *_: "", [tmp_path], Address())
+    for path in (f"//evil.example/%2e%2e{out}/2026/11", f"//evil.example/..{out}/2026/11", f"/{out}/2026/11",
+                 f"//evil.example/%2e%2e/%2e%2e{out}/2026"):
+        status, headers, _ = call(preview, path)
+        assert status == "404 Not Found" and "Location" not in headers, path
+    status, headers, _ = call(preview, "/2026/11")
+    assert (status, headers["Location"]) == ("301 Moved Permanently", "/2026/11/")
+
+
+def test_the_pages_remembered_as_served_are_bounded(preview):
+    from broadsheet.live.serve import MOST_SERVED
+
+    for n in range(MOST_SERVED + 50):  # a flood of made-up addresses
+        call(preview, f"/newsroom/made-up-{n}/")
+    assert preview.refresh([preview.sources[0] / "a.md"])  # a save: the tabs are told
+    call(preview, "/newsroom/2026/11/story/")  # a page asked for since
+    assert len(preview.served_at) == MOST_SERVED and "made-up-0/index.html" not in preview.served_at
+    told = {}
+    for page in ("2026/11/story/", "made-up-0/", f"made-up-{MOST_SERVED + 49}/"):
+        tab = Tab()  # a tab connecting now shows the page it was served: reloaded if that came before the save
+        preview.opened(tab, f'{{"command": "info", "url": "http://127.0.0.1:8000/newsroom/{page}"}}')
+        told[page] = len(tab.told)
+    assert told == {"2026/11/story/": 0, "made-up-0/": 1, f"made-up-{MOST_SERVED + 49}/": 1}
 
 
 @pytest.mark.parametrize("path", ["/newsroom/../secret.txt", "/newsroom/%2e%2e/secret.txt", "/newsroom/link",
                                   "/newsroom/../site-drafts/x.html", "/newsroom//etc/passwd", "/secret.txt",
-                                  "/newsroom/missing/", "/newsroom/a\0b"])
+                                  "/newsroom/missing/", "/newsroom/2026/11/story/index.html/"])
 def test_nothing_outside_the_site_and_missing_pages_get_the_sites_404(preview, path):
     status, _, body = call(preview, path.replace("%2e", "."))
     assert status == "404 Not Found" and body == b"<h1>Our own 404</h1>"
@@ -174,6 +238,42 @@ def test_livereloads_own_routes_refuse_other_hosts_and_the_forced_reload_is_gone
     for path in ("/livereload.js", "/livereload", "/newsroom/", "/newsroom/404.html"):
         assert raw_get(base, path, f"evil.example:{port}") == 403, path  # a DNS-rebound page gets nothing
     assert raw_get(base, "/forcereload", f"127.0.0.1:{port}") == 404  # no page anywhere can reload our tabs
+
+
+def test_a_malformed_host_or_path_gets_400_and_no_traceback(server):
+    _, base, process = server
+    port = base.split(":")[2].split("/")[0]
+    for host in ("localhost:evil", "localhost:", "127.0.0.1:99999", f"127.0.0.1:{port}:{port}"):
+        for path in ("/newsroom/", "/livereload.js", "/livereload"):
+            assert raw_get(base, path, host) == 400, (host, path)
+    for path in ("/newsroom/x%0d%0aSet-Cookie:%20a=b/../2026", "/newsroom/%0d%0a", "/newsroom/%ff/"):
+        assert raw_response(base, path)[0] == 400, path
+    assert raw_get(base, "/newsroom/", f"LOCALHOST.:{port}") == 200  # (a name's case and final dot are no matter)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert "Traceback" not in err and "Uncaught exception" not in err, err
+
+
+def test_clicking_the_arabic_story_opens_it_and_a_save_reloads_it(browser, server):
+    root, base, _ = server
+    page = browser.new_page()
+    page.goto(base + "news/")
+    failures: list[str] = []
+    page.on("response", lambda r: failures.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    with page.expect_navigation():
+        page.locator("a[href*='/2026/10/مكتبة-']").first.click()
+    assert "/2026/10/%D9%85%D9%83%D8%AA%D8%A8%D8%A9-" in page.url  # (the browser sends the address escaped)
+    assert page.locator("h1").inner_text().startswith("مكتبة إيستمير المركزية")
+    page.wait_for_function("window.LiveReload && window.LiveReload.connector && "
+                           "window.LiveReload.connector._connectionDesired !== undefined", timeout=5000)
+    time.sleep(0.5)  # let the socket finish its handshake
+    story = root / "content/articles/news/library-arabic-hours.md"
+    story.write_text(story.read_text(encoding="utf-8").replace("أعلنت مكتبة", "أعلنت اليوم مكتبة", 1),
+                     encoding="utf-8")
+    page.wait_for_function("document.querySelector('.story-body').textContent.includes('أعلنت اليوم')",
+                           timeout=5000)
+    assert failures == []
+    page.close()
 
 
 def test_the_reload_socket_refuses_pages_of_other_sites(server):
@@ -299,10 +399,26 @@ def test_the_preview_listens_on_loopback_only_unless_told_and_then_warns(server,
                 break
             time.sleep(0.1)
         assert listening_addresses(other) == {"00000000"}  # every interface, as asked
+        own = own_address()
+        if own:  # the machine's own address is answered (a phone on the network), another site's name is not
+            assert raw_get(f"http://127.0.0.1:{other}/", "/newsroom/", f"{own}:{other}") == 200
+        assert raw_get(f"http://127.0.0.1:{other}/", "/newsroom/", f"evil.example:{other}") == 403
     finally:
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=30)
+        out, err = process.communicate(timeout=30)
     assert "warning: listening on 0.0.0.0 exposes drafts and unpublished work to your network" in err
+    said = next((line for line in out.splitlines() if line.startswith("Also answering at ")), "")
+    assert not own or f"http://{own}:{other}/newsroom/" in said
+
+
+def own_address() -> str:
+    """This machine's address on its way out to the network ("" without one)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+        except OSError:
+            return ""
+        return probe.getsockname()[0]
 
 
 def test_ctrl_c_stops_cleanly(server):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import stat
 import threading
 import time
 from pathlib import Path
@@ -16,6 +19,7 @@ from .conftest import snapshot, write_files
 
 SITE = {"index.html": b"<p>Front page</p>", "news/index.html": b"<p>News</p>",
         "2024/03/tram/index.html": b"<p>Tram</p>", "feed.xml": b"<feed/>"}
+NEW = b"<p>New</p>"
 ESCAPES = ["../evil.html", "/tmp/evil.html", "news/../../evil.html", "", ".", "news/\0.html"]
 
 
@@ -27,6 +31,11 @@ def built(out: Path, files: dict[str, bytes | None] = SITE, assets: tuple[Asset,
           incremental: bool = False) -> int:
     """write() of files and assets into out with no problems; how many files it wrote."""
     return write(iter(outputs(files)), assets, out, [], Writing(incremental=incremental))
+
+
+def made(out: Path) -> dict[str, bytes]:
+    """The files a build left in out, but its marker."""
+    return {path: data for path, data in snapshot(out).items() if path != MARKER}
 
 
 def inode(path: Path) -> int:
@@ -164,18 +173,74 @@ def test_an_incremental_build_into_a_folder_without_a_build_is_a_full_one(tmp_pa
     assert sorted(snapshot(out)) == sorted([*SITE, MARKER])
 
 
-def test_an_incremental_build_writes_through_no_link_out_of_the_folder(tmp_path):
+@pytest.mark.parametrize("through", ["writing", "deleting"])
+def test_an_incremental_build_writes_through_no_link_out_of_the_folder(tmp_path, through):
     out = tmp_path / "site"
     built(out)
     write_files(tmp_path / "elsewhere", {"index.html": "<p>Private</p>"})
     (out / "news/index.html").unlink()
     (out / "news").rmdir()
     (out / "news").symlink_to(tmp_path / "elsewhere")
+    before = snapshot(out)
+    files = {**SITE, "index.html": NEW}  # (replaced first, if anything were replaced before the check)
+    files = {**files, "news/index.html": b"<p>News, again</p>"} if through == "writing" else {
+        path: data for path, data in files.items() if path != "news/index.html"}  # it goes: deleted through the link
     with pytest.raises(BuildError) as raised:
-        built(out, {**SITE, "news/index.html": b"<p>News, again</p>"}, incremental=True)
+        write(iter(outputs(files)), (), out, [], Writing(incremental=True, known=set(SITE)))
     assert [(p.path, p.message) for p in raised.value.problems] == [
         ("news/index.html", "refusing to write outside the output folder")]
-    assert (tmp_path / "elsewhere/index.html").read_text() == "<p>Private</p>"
+    assert snapshot(out) == before and (tmp_path / "elsewhere/index.html").read_text() == "<p>Private</p>"
+
+
+@pytest.mark.parametrize("known", [False, True], ids=["by walking", "from the previous build's list"])
+def test_an_incremental_build_turns_a_file_into_a_folder_and_back(tmp_path, known):
+    out = tmp_path / "site"
+    built(out, {**SITE, "static/map": b"a file"})
+    how = Writing(incremental=True, known={*SITE, "static/map"} if known else None)
+    write(iter(outputs({**SITE, "index.html": b"<p>New</p>", "static/map/city.svg": b"<svg/>"})), (), out, [], how)
+    assert made(out) == {**SITE, "index.html": b"<p>New</p>", "static/map/city.svg": b"<svg/>"}
+    how = Writing(incremental=True, known={*SITE, "static/map/city.svg"} if known else None)
+    write(iter(outputs({**SITE, "static/map": b"a file again"})), (), out, [], how)
+    assert made(out) == {**SITE, "static/map": b"a file again"}
+
+
+CLASHES = {  # what a rebuild is given, how, and what it says: index.html, first, would be replaced before the clash
+    "a file where a folder goes": ({**SITE, "index.html": NEW, "news": b"x", "news/index.html": NEW},
+                                   Writing(incremental=True),
+                                   "news/index.html: error: writes the output file news/index.html inside news, which "
+                                   "news writes as a file (give one of them another slug)"),
+    "a file it keeps in the way": ({"index.html": NEW, "2024/03/index.html/index.html": NEW},  # (a story moved there)
+                                   Writing(partial=True, known={"2024/03/tram/index.html"}),
+                                   "2024/03/index.html/index.html: error: cannot be written: 2024/03/index.html is in "
+                                   "the way, and this build does not replace it (a whole build of the site names the "
+                                   "sources that collide)"),
+}
+
+
+@pytest.mark.parametrize("case", CLASHES)
+def test_a_rebuild_that_cannot_make_its_files_says_so_and_changes_nothing(tmp_path, case):
+    files, how, said = CLASHES[case]
+    out = tmp_path / "site"
+    built(out, {**SITE, "2024/03/index.html": b"<p>March</p>"})
+    before = snapshot(out)
+    with pytest.raises(BuildError) as raised:
+        write(iter(outputs(files)), (), out, [], how)
+    assert [str(p) for p in raised.value.problems] == [said]
+    assert snapshot(out) == before
+
+
+@pytest.mark.parametrize("incremental", [False, True], ids=["full", "incremental"])
+def test_a_dry_run_does_everything_but_change_the_output_folder(tmp_path, incremental):
+    out = tmp_path / "site"
+    how = Writing(incremental=incremental, dry_run=True)
+    assert write(iter(outputs(SITE)), (), out, [], how) == 4 and not out.exists()
+    built(out)
+    before = snapshot(out)
+    assert write(iter(outputs({**SITE, "index.html": b"<p>New</p>"})), (), out, [], how) == 1
+    if incremental:  # (a full build's clashes are found before it, by the model)
+        with pytest.raises(BuildError):
+            write(iter(outputs({**SITE, "news": b"x"})), (), out, [], how)
+    assert snapshot(out) == before and beside(out) == []
 
 
 def test_the_stage_writes_a_new_file_and_links_an_unchanged_one(tmp_path):
@@ -245,6 +310,61 @@ def test_an_output_folder_that_could_hold_anything_else_is_refused(tmp_path):
             check_output_folder(out, [project, project / "content"])
         assert str(raised.value).endswith(reason), out
     assert (project / "notes/thesis.txt").read_text() == "years of work"
+
+
+def test_an_output_path_that_is_not_a_folder_is_refused_and_left_as_it_is(tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(tmp_path / "sock"))
+    try:
+        for name, kind in (("pipe", "a FIFO (named pipe)"), ("sock", "a socket")):
+            with pytest.raises(UsageError) as raised:
+                check_output_folder(tmp_path / name, [tmp_path / "project"])
+            assert str(raised.value).endswith(f"output path is {kind}, not a folder")
+        assert stat.S_ISFIFO((tmp_path / "pipe").lstat().st_mode)
+        assert stat.S_ISSOCK((tmp_path / "sock").lstat().st_mode)
+    finally:
+        server.close()
+
+
+def test_the_null_device_is_refused_with_a_hint_to_build_without_writing(tmp_path):
+    with pytest.raises(UsageError) as raised:  # (only looked at: no build runs)
+        check_output_folder(Path(os.devnull), [tmp_path / "project"])
+    assert str(raised.value) == (f"{os.devnull}: refusing to write the site into {os.devnull} (to build without "
+                                 "writing anything, run `broadsheet build --dry-run`; to check a built site's "
+                                 "links, `broadsheet check`)")
+
+
+@pytest.mark.skipif(not os.path.ismount("/proc"), reason="needs Linux's /proc and /sys")
+def test_mount_points_and_the_systems_folders_are_refused_before_anything_is_touched(tmp_path):
+    for out in (Path("/proc"), Path("/sys")):
+        with pytest.raises(UsageError) as raised:
+            check_output_folder(out, [tmp_path / "project"])
+        assert str(raised.value) == (f"{out}: refusing to use a mount point as output folder (a build replaces "
+                                     "its output folder whole; choose a folder inside it)")
+    for system in ("/dev", "/proc", "/sys"):
+        out = Path(system) / f"broadsheet-test-{os.getpid()}/site"
+        with pytest.raises(UsageError) as raised:
+            check_output_folder(out, [tmp_path / "project"])
+        assert str(raised.value) == f"{out}: refusing to write the site under {system}, a folder of the system"
+        assert not out.parent.exists()
+
+
+def test_an_output_folder_inside_what_the_build_reads_is_refused(tmp_path):
+    project = tmp_path / "project"
+    write_files(project, {"content/a.md": "x", "layouts/static/site.css": "x", "notes.txt": "x"})
+    sources = [project / "content", project / "layouts"]
+    for out, inside in ((project / "content/pub", "content"), (project / "layouts/static/site", "layouts")):
+        with pytest.raises(UsageError) as raised:
+            check_output_folder(out, [project], sources)
+        assert str(raised.value).endswith(f"it is inside {display_path(project / inside)}, which the build reads "
+                                          "(every build would copy the site into itself)")
+        assert not out.exists()
+    with pytest.raises(UsageError) as raised:
+        check_output_folder(project / "notes.txt/site", [project], sources)
+    assert str(raised.value).endswith(f"cannot make the output folder: {display_path(project / 'notes.txt')} is a "
+                                      "file, not a folder")
+    check_output_folder(project / "site", [project], sources)
 
 
 def test_a_second_build_of_the_same_folder_waits_for_the_first(tmp_path):

@@ -18,21 +18,23 @@ import socket
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from livereload import Server
 from livereload.handlers import ForceReloadHandler, LiveReloadHandler, LiveReloadJSHandler
 from tornado.ioloop import IOLoop
-from tornado.web import HTTPError
+from tornado.web import FallbackHandler, HTTPError
 
 from ..errors import BuildError, UsageError
+from .addresses import LOCAL_HOSTS, LOOPBACK, host_names, refusal, request_path
 from .watch import Inotify, Poller, follow
 
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+MOST_SERVED = 1_000  # pages whose last request is remembered (a flood of made-up addresses must not grow it)
 # rebuild(changed files, output paths of pages to make first, what is given those pages) -> the error, or "",
 # or None when the build gave way to a newer save (and wrote nothing)
 Rebuild = Callable[[list[Path], frozenset[str], Callable[[dict[str, bytes]], None]], str | None]
@@ -51,8 +53,9 @@ class Preview:
 
     def __init__(self, out: Path, base_path: str, rebuild: Rebuild, sources: Iterable[Path], address: Address,
                  changes: Poller | Inotify | None = None) -> None:
-        self.out, self.base_path, self.rebuild = out.resolve(), base_path, rebuild
+        self.out, self.base_path, self.rebuild = out.resolve(), unquote(base_path), rebuild
         self.sources, self.host, self.port, self.changes = list(sources), address.host, address.port, changes
+        self.names = host_names(address.host)  # the Host names it answers (any other: DNS rebinding)
         self.error = ""
         self.loop: IOLoop | None = None
         self.stopping = threading.Event()
@@ -60,63 +63,61 @@ class Preview:
         self.tabs_lock = threading.Lock()
         self.early: dict[str, bytes] = {}  # open tabs' pages made ahead of the rest of a rebuild, by output path
         self.changed_at = 0.0  # when what the pages are last changed (and the tabs were told)
-        self.served_at: dict[str, float] = {}  # when each page was last asked for, by output path
+        self.served_at: OrderedDict[str, float] = OrderedDict()  # when each page was last asked for, by output
+        # path, the least recently asked first (one forgotten is as if asked before the last change: reloaded)
 
     # -- serving -----------------------------------------------------------------------------------
     def app(self, environ: dict[str, Any], start_response: Callable) -> list[bytes]:
         """WSGI: files under the base path, the site's 404 page, the build error page while one stands."""
-        if not self._host_allowed(environ.get("HTTP_HOST", "")):
-            return _respond(start_response, "403 Forbidden", b"Forbidden host", "text/plain")
-        path = unquote(environ.get("PATH_INFO", "/"))
-        if path in ("/", "") and self.base_path != "/":
-            start_response("302 Found", [("Location", self.base_path)])
-            return [b""]
+        refused = refusal(environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""), self.names)  # (HTTP/1.0)
+        if refused:
+            return _respond(start_response, f"{refused} {'Bad Request' if refused == 400 else 'Forbidden'}",
+                            b"Bad host" if refused == 400 else b"Forbidden host", "text/plain")
+        path = request_path(environ.get("PATH_INFO", "/"))
+        if path is None:
+            return _respond(start_response, "400 Bad Request", b"Bad request path", "text/plain")
+        if path in ("/", "", self.base_path[:-1]) and self.base_path != "/":
+            return _redirect(start_response, "302 Found", self.base_path)
         output = self._output(path) or ""
         if output.endswith(".html"):  # (noted before the answer is chosen: a change meanwhile counts as later)
-            self.served_at[output] = time.monotonic()
+            self._note_served(output)
         early = self.early.get(output)
         if early is not None:  # the rebuild is still writing the rest: this page is of the new site already
             return _respond(start_response, "200 OK", early, mimetypes.guess_type(output)[0] or "text/html")
-        target = self._file(path)
+        target = self._file(output)
         if self.error and (target is None or target.suffix == ".html"):
             return _respond(start_response, "500 Build Error", self._error_page(), "text/html")
         if target is None:
             return self._not_found(start_response)
-        if target.is_dir():
-            start_response("301 Moved Permanently", [("Location", path + "/")])
-            return [b""]
+        if target.is_dir():  # (the address made again from the clean path: never `//other.host/`)
+            return _redirect(start_response, "301 Moved Permanently",
+                             self.base_path + ("" if output == "." else output + "/"))
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         return _respond(start_response, "200 OK", target.read_bytes(), kind)
-
-    def _host_allowed(self, host: str) -> bool:
-        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        return name in LOCAL_HOSTS or (self.host not in ("127.0.0.1", "localhost", "::1") and name == self.host)
 
     def _guarded(self, prepare: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """A handler's prepare() that first refuses a request for another host (DNS rebinding)."""
 
         def guarded(handler: Any) -> Any:
-            if not self._host_allowed(handler.request.host or ""):
-                raise HTTPError(403)
+            refused = refusal(handler.request.host or "", self.names)
+            if refused:
+                raise HTTPError(refused)
             return prepare(handler)
 
         return guarded
 
     def _origin_allowed(self, origin: str) -> bool:
         """The reload socket takes pages of this server only (no other site can listen in on drafts)."""
-        return origin in {f"http://{name}:{self.port}" for name in (*LOCAL_HOSTS, self.host)}
+        return origin.lower() in {f"http://{name}:{self.port}" for name in self.names}
 
-    def _file(self, path: str) -> Path | None:
-        """The file a request path names inside the output folder, or None (never anything outside it)."""
-        if not path.startswith(self.base_path) or "\0" in path:
+    def _file(self, output: str) -> Path | None:
+        """The file an output path names inside the output folder, or None (never anything outside it)."""
+        if not output:
             return None
-        relative = path[len(self.base_path):]
-        target = (self.out / relative).resolve()
-        if not target.is_relative_to(self.out):
+        target = (self.out / output).resolve()
+        if not target.is_relative_to(self.out) or not target.exists():
             return None
-        if target.is_dir() and path.endswith("/"):
-            target = target / "index.html"
-        return target if target.exists() else None
+        return target
 
     def _output(self, path: str) -> str | None:
         """The output path (`2024/05/story/index.html`) a request path names under the base path, or None."""
@@ -126,6 +127,12 @@ class Preview:
         relative += "index.html" if relative.endswith("/") or not relative else ""
         clean = posixpath.normpath(relative)
         return None if clean.startswith(("..", "/")) else clean
+
+    def _note_served(self, output: str) -> None:
+        self.served_at[output] = time.monotonic()
+        self.served_at.move_to_end(output)
+        while len(self.served_at) > MOST_SERVED:
+            self.served_at.popitem(last=False)
 
     def _not_found(self, start_response: Callable) -> list[bytes]:
         page = self.out / "404.html"
@@ -203,13 +210,23 @@ class Preview:
         with self.tabs_lock:
             self.tabs.pop(tab, None)
 
+    def answering(self) -> str:
+        """The addresses other machines may open it at (said when it listens on the network)."""
+        others = [f"http://{name}:{self.port}{quote(self.base_path)}" for name in self.names
+                  if name not in LOCAL_HOSTS]
+        return (f"Also answering at {', '.join(others)}; a request naming any other host gets 403" if others else
+                "No address of this machine but its own loopback was found; other machines will get 403")
+
     # -- running -----------------------------------------------------------------------------------
     def run(self) -> None:
         """Serve until Ctrl-C."""
         _check_port(self.host, self.port)
+        if self.host not in LOOPBACK:
+            print(self.answering(), flush=True)
         LiveReloadHandler.DEFAULT_RELOAD_TIME = 0  # Broadsheet debounces; never drop a reload
         LiveReloadHandler.check_origin = lambda _, origin: self._origin_allowed(origin)  # livereload allows any
-        for handler in (LiveReloadHandler, LiveReloadJSHandler):  # livereload's own routes check no Host
+        # livereload's own routes check no Host, and its pages' would fail on `localhost:x` with a traceback
+        for handler in (LiveReloadHandler, LiveReloadJSHandler, FallbackHandler):
             handler.prepare = self._guarded(handler.prepare)
         ForceReloadHandler.get = _not_found  # any page anywhere could reload every open tab with it
         on_message, on_close = LiveReloadHandler.on_message, LiveReloadHandler.on_close
@@ -247,6 +264,12 @@ def _respond(start_response: Callable, status: str, body: bytes, kind: str) -> l
     start_response(status, [("Content-Type", kind + charset), ("Content-Length", str(len(body))),
                             ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")])
     return [body]
+
+
+def _redirect(start_response: Callable, status: str, path: str) -> list[bytes]:
+    start_response(status, [("Location", quote(path, safe="/!$&'()*+,;=:@~")), ("Content-Length", "0"),
+                            ("Cache-Control", "no-store")])
+    return [b""]
 
 
 def _check_port(host: str, port: int) -> None:
