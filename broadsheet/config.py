@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from . import characters
 from .errors import BuildError, Problem, display_path
 
 
@@ -151,7 +152,7 @@ def _check(settings: dict[str, Any], text: str, shown: str) -> list[Problem]:
             hint = f"did you mean '{close[0]}'?" if close else "see the configuration reference in the README"
             problems.append(Problem(shown, line, col, f"unknown setting '{key}'", hint))
             continue
-        message = _check_value(key, value)
+        message = _check_value(key, value) or _controls(value)
         if message:
             problems.append(Problem(shown, line, col, f"setting '{key}': {message}"))
     for key in ("title", "base_url"):
@@ -250,6 +251,14 @@ def _toml_position(message: str) -> tuple[int, int]:
 def _type_name(kind: type) -> str:
     return {str: "text", int: "a whole number", dict: "a table", bool: "true/false",
             float: "a number", list: "a list"}.get(kind, kind.__name__)
+
+
+def _controls(value: Any) -> str:
+    """Why a setting's text cannot be published: it holds characters pages and feeds cannot carry."""
+    parts = [value] if isinstance(value, str) else [*value, *value.values()] if isinstance(value, dict) else value
+    found = [c for part in parts if isinstance(part, str) for c in characters.FORBIDDEN.findall(part)] \
+        if isinstance(parts, list) else []
+    return f"holds {characters.described(found)}, which pages and feeds cannot carry" if found else ""
 
 
 def check_cname(value: str) -> str:

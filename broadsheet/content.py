@@ -185,7 +185,8 @@ def _make(reading: _Reading, source: tuple[str, str, str, str, bytes]) -> tuple[
         lasting = False
         reading.fresh_markdown()  # never reuse an instance stopped midway
         body = ("", f"markdown rendering took longer than {config.markdown_timeout:g} s; not rendered "
-                    "(look for runaway brackets, emphasis or spaces; the limit is the markdown_timeout setting)",
+                    "(look for runaway brackets, emphasis or spaces, or HTML nested thousands deep; the limit is the "
+                    "markdown_timeout setting)",
                 "", ())
     record = make_record(kind, config, Parsed(document, PurePosixPath(rel), body), Making(reading.folder, texts),
                          found)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 from html.parser import HTMLParser
 from types import MappingProxyType
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as etree  # noqa: N813 (Python-Markdown's own name)
 
+import ada_url
 import nh3
 from markdown import Markdown, inlinepatterns, util
 from markdown.extensions import Extension, smarty
@@ -15,6 +19,7 @@ from markdown.extensions.footnotes import FootnoteInlineProcessor
 from markdown.extensions.toc import slugify_unicode
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
+from . import characters, workers
 from .config import Config
 from .terms import words
 
@@ -163,6 +168,8 @@ def to_html(md: Markdown, source: str, raw_html: str, removed: list[str] | None 
     in `removed` (each kind once: `<script>`, `onerror=`, `javascript:`). An `<iframe>` stays only when its
     address is https on one of `embed_hosts` (or a subdomain of one)."""
     html = md.reset().convert(source)
+    if characters.FORBIDDEN.search(html):
+        html = characters.clean(_PLACEHOLDER.sub("", html.replace(util.AMP_SUBSTITUTE, "&amp;")))
     if raw_html == "allow":
         return html
     if removed is not None and ("<" in source or _SUSPECT.search(html)):
@@ -173,29 +180,137 @@ def to_html(md: Markdown, source: str, raw_html: str, removed: list[str] | None 
     if embed_hosts:
         tags, attributes = tags | {"iframe"}, {**attributes, "iframe": _IFRAME_ATTRIBUTES}
 
-    def embeddable(tag: str, name: str, value: str) -> str | None:
-        return value if tag != "iframe" or name != "src" or _embeddable(value, embed_hosts) else None
+    def kept(tag: str, name: str, value: str) -> str | None:
+        if name == "srcset":
+            return _srcset(value)[0] or None
+        if tag == "iframe" and name == "src":
+            return embed_address(value, embed_hosts)
+        if tag == "iframe" and name == "allow":
+            return _permissions(value)[0] or None
+        return value
 
-    clean = nh3.clean(html, tags=tags, attributes=attributes, url_schemes=URL_SCHEMES,
-                      filter_style_properties={"text-align"}, link_rel=None, attribute_filter=embeddable)
+    clean = _sanitised(html, {"tags": tags, "attributes": attributes, "url_schemes": URL_SCHEMES,
+                              "filter_style_properties": {"text-align"}, "link_rel": None, "attribute_filter": kept})
     return _EMPTY_IFRAME.sub("", clean) if embed_hosts else clean
 
 
+IN_PROCESS_TAGS = 5000  # nh3's worst case on fewer tags (nesting all the way down) takes about a fifth of a second
+
+
+def _sanitised(html: str, options: dict[str, Any]) -> str:
+    """nh3.clean(html, **options); for HTML of many tags, in a forked child that the build's time limit can stop:
+    nh3's time grows with the square of the nesting depth (a megabyte of nested <div>s takes minutes) and no
+    signal interrupts it, but a child can be killed: the limit's signal lands here, in the wait, and the child
+    goes with it."""
+    if html.count("<") <= IN_PROCESS_TAGS or not workers.can_fork():
+        return nh3.clean(html, **options)
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:
+        _sanitise_in_child(html, options, reading, writing)
+    os.close(writing)
+    try:
+        with os.fdopen(reading, "rb") as pipe:
+            data = pipe.read()
+        code, child = os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]), 0
+    finally:
+        if child:  # stopped midway (the time limit, Ctrl-C)
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+    if code != 0:
+        raise RuntimeError(f"the HTML sanitiser stopped (exit code {code})")
+    return data.decode("utf-8")
+
+
+def _sanitise_in_child(html: str, options: dict[str, Any], reading: int, writing: int) -> NoReturn:
+    """In the forked child: clean, hand the HTML over, and leave without running the parent's clean-ups."""
+    code = 1
+    try:
+        os.close(reading)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's, which kills the child on its way out
+        workers.die_with_parent()
+        left = memoryview(nh3.clean(html, **options).encode("utf-8", "surrogatepass"))
+        while left:
+            left = left[os.write(writing, left):]
+        code = 0
+    finally:
+        os._exit(code)
+
+
+# Python-Markdown's marks for what it set aside (`\x02klzzwxh:0000\x03`): an odd link's address can swallow
+# one, or part of one, that it then never puts back
+_PLACEHOLDER = re.compile("\x02?(?:klzzwxh|wzxhzdk|hzzhzkh):[0-9]*\x03?")
 _IFRAME_ATTRIBUTES = frozenset({"src", "width", "height", "title", "allow", "allowfullscreen", "loading",
                                 "referrerpolicy"})
 _EMPTY_IFRAME = re.compile(r"<iframe(?![^>]*\ssrc=)[^>]*>.*?</iframe>", re.S)  # its address was refused
+# What an embed may be allowed to use (its `allow` list); each for the embed's own address, whatever it asks
+EMBED_PERMISSIONS = frozenset({"autoplay", "clipboard-write", "encrypted-media", "fullscreen", "picture-in-picture",
+                               "web-share"})
 
 
-def _embeddable(url: str, hosts: tuple[str, ...]) -> bool:
-    """An https address on one of the allowed hosts or their subdomains."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower()
-    return parts.scheme == "https" and any(host == h or host.endswith("." + h) for h in hosts)
+def embed_address(url: str, hosts: tuple[str, ...]) -> str | None:
+    """The address an iframe may load, as a browser reads it (WHATWG URL rules: backslashes, tabs and newlines,
+    percent-encoded and international host names), when it is https on one of `hosts` or a subdomain of one,
+    with no user name or password; else None."""
+    try:
+        parsed = ada_url.URL(url)
+    except ValueError:
+        return None
+    host = parsed.hostname.removesuffix(".")
+    if parsed.protocol != "https:" or parsed.username or parsed.password:
+        return None
+    return parsed.href if any(host == h or host.endswith("." + h) for h in hosts) else None
+
+
+def scheme(url: str) -> str:
+    """The scheme of an address as a browser reads it ('javascript' for `java&#9;script:`), '' for a relative one."""
+    try:
+        return ada_url.URL(url).protocol.removesuffix(":")
+    except ValueError:
+        return ""
+
+
+def _permissions(allow: str) -> tuple[str, list[str]]:
+    """An iframe's `allow` list with only EMBED_PERMISSIONS, each for the embed's own address (no `*`, no other
+    origin); and the permissions taken out."""
+    kept, dropped = [], []
+    for item in allow.split(";"):
+        words = item.split()
+        if words and words[0].lower() not in EMBED_PERMISSIONS:
+            dropped.append(words[0].lower())
+        elif words and "'none'" not in words[1:]:
+            kept.append(words[0].lower())
+    rebuilt = "; ".join(dict.fromkeys(kept))
+    return (allow if rebuilt == allow.strip() else rebuilt), dropped
+
+
+_CANDIDATE_URL = re.compile(r"[\s,]*(\S+)")
+_DESCRIPTORS = re.compile(r"(?:[^,(]|\([^)]*\)?)*,?")  # up to a comma outside brackets: `1x`, `600w`
+
+
+def _srcset(value: str) -> tuple[str, list[str]]:
+    """A srcset with only the candidates whose address is relative or has one of URL_SCHEMES (read as the
+    HTML standard reads a srcset); and the schemes of those taken out."""
+    kept, dropped, at = [], [], 0
+    while found := _CANDIDATE_URL.match(value, at):
+        url, descriptors, at = found[1], "", found.end()
+        if url.endswith(","):  # (a candidate without descriptors)
+            url = url.rstrip(",")
+        else:
+            more = _DESCRIPTORS.match(value, at)
+            descriptors, at = " ".join(more[0].removesuffix(",").split()), more.end()
+        used = scheme(url)
+        if used and used not in URL_SCHEMES:
+            dropped.append(used)
+        else:
+            kept.append(f"{url} {descriptors}".rstrip())
+    return (value if not dropped else ", ".join(kept)), dropped
 
 
 class _Unsafe(HTMLParser):
     """What in a body the sanitiser will remove as unsafe: elements off the allow-list (iframes but those
-    of `embed_hosts`), event handlers, and addresses with a scheme other than http, https, mailto and tel."""
+    of `embed_hosts`, and permissions an embed asks for beyond EMBED_PERMISSIONS), event handlers, and
+    addresses with a scheme other than http, https, mailto and tel (in a srcset too)."""
 
     def __init__(self, embed_hosts: tuple[str, ...] = ()) -> None:
         super().__init__(convert_charrefs=True)
@@ -203,20 +318,23 @@ class _Unsafe(HTMLParser):
         self.embed_hosts = embed_hosts
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        source = dict(attrs).get("src") or ""
-        if tag == "iframe" and _embeddable(source, self.embed_hosts):
-            pass
-        elif tag == "iframe" and urlsplit(source.strip()).hostname:
-            self.found.append(f"<iframe> from {source.strip()}")  # named by its address: there may be several
+        given = dict(attrs)
+        source = (given.get("src") or "").strip()
+        if tag == "iframe" and embed_address(source, self.embed_hosts):
+            self.found += [f"the {name} permission from {source}" for name in _permissions(given.get("allow") or "")[1]]
+        elif tag == "iframe" and source:
+            self.found.append(f"<iframe> from {source}")  # named by its address: there may be several
         elif tag not in _ALLOWED_TAGS:
             self.found.append(f"<{tag}>")
         for name, value in attrs:
             if name.startswith("on"):
                 self.found.append(f"{name}=")
+            elif name == "srcset" and value:
+                self.found += [f"{used}:" for used in _srcset(value)[1]]
             elif name in _URL_ATTRIBUTES and value:
-                scheme = urlsplit(value.strip()).scheme.lower()
-                if scheme and scheme not in URL_SCHEMES:
-                    self.found.append(f"{scheme}:")
+                used = scheme(value.strip()).lower()
+                if used and used not in URL_SCHEMES:
+                    self.found.append(f"{used}:")
 
 
 class _BasePath(Extension):

@@ -16,14 +16,18 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from . import characters
 from .config import Config
 from .errors import Problem
 
 MAX_FRONT_MATTER = 64 * 1024
+YEARS = (1800, 2200)  # the dates a story may carry: far enough for archives, and no arithmetic near year 1 or 9999
 _FENCE = re.compile(r"^---[ \t]*$")
 _STANDARD_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in
                            ("str", "int", "float", "bool", "null", "timestamp", "seq", "map"))
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MOST_REPORTED = 5  # lines with control characters reported one by one; the rest in one more warning
+_CONTROL = ("that pages and feeds cannot carry", "text pasted from a word processor often holds them")
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,13 @@ class Document:
 
 def parse(path: str, text: str, problems: list[Problem]) -> Document | None:
     """Split text into front matter and body; report every problem found, None when unusable."""
+    if characters.FORBIDDEN.search(path):  # (a feed's entry id is made from the path)
+        removed = characters.described(characters.FORBIDDEN.findall(path))
+        problems.append(Problem(path, message=f"the file's name holds {removed}", hint="rename the file"))
+        return None
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if characters.FORBIDDEN.search(text):
+        text = _without_controls(path, text, problems)
     lines = text.split("\n")
     if not lines or not _FENCE.match(lines[0]):
         problems.append(Problem(path, 1, 1, "no front matter", "start the file with a '---' line, "
@@ -69,6 +79,40 @@ def parse(path: str, text: str, problems: list[Problem]) -> Document | None:
     stripped = body.lstrip("\n") if body.strip() else ""
     skipped = len(body) - len(body.lstrip("\n")) if stripped else 0  # (blank lines before the body's first)
     return Document(path, fields, stripped, closing + 2 + skipped)
+
+
+def _without_controls(path: str, text: str, problems: list[Problem]) -> str:
+    """text without the characters pages and feeds cannot carry (see characters.clean), each line that held
+    any warned about at the first of them."""
+    lines = text.split("\n")
+    marked = [(number, found) for number, line in enumerate(lines, 1) if (found := characters.FORBIDDEN.search(line))]
+    for number, found in marked[:MOST_REPORTED]:
+        removed = characters.described(characters.FORBIDDEN.findall(lines[number - 1]))
+        problems.append(Problem(path, number, found.start() + 1, f"removed {removed} {_CONTROL[0]}", _CONTROL[1],
+                                "warning"))
+    if len(marked) > MOST_REPORTED:
+        number, found = marked[MOST_REPORTED]
+        problems.append(Problem(path, number, found.start() + 1, f"removed control characters from "
+                                f"{len(marked) - MOST_REPORTED} more lines", _CONTROL[1], "warning"))
+    return characters.clean(text)
+
+
+def _clean_scalars(path: str, root: yaml.Node, problems: list[Problem]) -> None:
+    """Take forbidden characters that YAML escapes spell (`"a\\0b"`) out of every value, each with a warning."""
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, yaml.ScalarNode):
+            found = characters.FORBIDDEN.findall(node.value)
+            if found:
+                line, col = position(node)
+                problems.append(Problem(path, line, col, f"removed {characters.described(found)} {_CONTROL[0]}",
+                                        severity="warning"))
+                node.value = characters.clean(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            pending.extend(part for pair in node.value for part in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
 
 
 def _read_yaml(path: str, text: str, problems: list[Problem]) -> dict[str, Field] | None:
@@ -96,6 +140,8 @@ def _read_yaml(path: str, text: str, problems: list[Problem]) -> dict[str, Field
         problems.append(Problem(path, root.start_mark.line + 2, 1,
                                 f"front matter must be a mapping (key: value), got {kind}"))
         return None
+    if "\\" in text:  # (only an escape can spell one: the file's own were taken out before)
+        _clean_scalars(path, root, problems)
     return _fields(path, root, problems)
 
 
@@ -200,6 +246,8 @@ def moment(node: yaml.Node, zone: ZoneInfo) -> datetime | str:
             known = "out of range" in reason or "must be in" in reason
             detail = reason if known else "use YYYY-MM-DD or YYYY-MM-DD HH:MM"
             return f"invalid date '{value}': {detail}"
+    if not YEARS[0] <= parsed.year <= YEARS[1]:  # (before any change of zone, which could overflow)
+        return f"invalid date '{value}': the year must be between {YEARS[0]} and {YEARS[1]}"
     if not isinstance(parsed, datetime):
         parsed = datetime.combine(parsed, time())
     return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed.astimezone(zone)

@@ -46,11 +46,16 @@ def _start(job: Any) -> None:
     global _job
     _job = job
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
+
+
+def die_with_parent() -> None:
+    """In a forked process: on Linux, be killed when the process that forked it dies."""
     if sys.platform.startswith("linux"):
         parent = os.getppid()
         try:
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
         except (OSError, AttributeError):
             return
-        if os.getppid() != parent:  # the build was gone before the request was made
+        if os.getppid() != parent:  # the parent was gone before the request was made
             os._exit(0)

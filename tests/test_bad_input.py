@@ -94,6 +94,10 @@ CASES = [  # (behaviour, files, the first line the build prints)
     ("B30 a page named like an index", {"content/pages/tags.md": fm("title: Tags")},
      "content/pages/tags.md: error: writes the same output file tags/index.html as the tag index "
      "(give one of them another slug)"),
+    ("11 a year-9999 expiry on a draft", {A: fm("title: T", "date: 2024-01-01", "expires: 9999-12-31", "draft: true")},
+     f"{P}:4:10: error: invalid date '9999-12-31': the year must be between 1800 and 2200"),
+    ("11 year 1 with an offset", {A: fm("title: T", "date: 0001-01-01T00:10:00+05:00")},
+     f"{P}:3:7: error: invalid date '0001-01-01T00:10:00+05:00': the year must be between 1800 and 2200"),
 ]
 CASES += [  # the files of content/ that are copied as they are (hardening, second pass)
     ("H1 an HTML file with a script", {"content/evil.html": "<script>fetch('/drafts/')</script>"},
@@ -145,6 +149,56 @@ def test_python_frontmatters_reserved_keys_are_ordinary_unknown_keys(cli, built)
     assert [line for line in run.lines if "unknown front matter key" in line] == [
         f"{P}:4:1: warning: unknown front matter key 'content' (it is ignored)",
         f"{P}:5:1: warning: unknown front matter key 'handler' (it is ignored)"]
+
+
+def test_10_control_characters_are_warned_about_and_every_feed_stays_well_formed(cli, built):
+    import xml.etree.ElementTree as ET
+
+    import feedparser
+
+    body = "Pasted from Word:\x0bthe rest.\n\n![x](\"\"...![x](`</a>`\n\n[x]( \"t\"[x]()\\--\n"
+    write_files(built, {A: fm('title: "a\\0b"', "date: 2024-01-01", "tags: [a\x01b]", body=body)})
+    run = cli("build", "--config", built / "pyproject.toml")
+    assert run.code == 0 and "Traceback" not in run.err
+    assert sorted(line.split(" that ")[0] for line in run.lines if "control character" in line) == [
+        f"{P}:2:8: warning: removed control character U+0000", f"{P}:4:9: warning: removed control character U+0001",
+        f"{P}:6:18: warning: removed control character U+000B"]
+    feeds = sorted((built / "site").rglob("*.xml"))
+    assert len(feeds) >= 4
+    for path in feeds:
+        ET.parse(path)  # well-formed, or this raises
+    parsed = feedparser.parse((built / "site" / "feed.xml").read_bytes())
+    assert not parsed.bozo and "ab" in [entry.title for entry in parsed.entries]
+    assert "klzzwxh" not in (built / "site" / "feed.xml").read_text(encoding="utf-8")
+
+
+def test_5_an_embed_address_is_read_as_a_browser_reads_it(cli, built):
+    from .conftest import CONFIG
+
+    body = ('<iframe src="https://evil.com\\@www.youtube-nocookie.com/embed/x"></iframe>\n\n'
+            '<iframe src="https://www.youtube-nocookie.com/embed/y" allow="camera; autoplay"></iframe>\n')
+    write_files(built, {"pyproject.toml": CONFIG + 'embed_hosts = ["youtube-nocookie.com"]\n',
+                        A: fm("title: T", "date: 2024-01-01", body=body)})
+    run = cli("build", "--config", built / "pyproject.toml")
+    assert run.code == 0
+    assert sorted(line.split(" (raw_html")[0] for line in run.lines if "removed" in line) == [
+        f"{P}:5:14: warning: removed <iframe> from https://evil.com\\@www.youtube-nocookie.com/embed/x",
+        f"{P}:7:14: warning: removed the camera permission from https://www.youtube-nocookie.com/embed/y"]
+    page = (built / "site/2024/01/t/index.html").read_text(encoding="utf-8")
+    assert "evil.com" not in page and "camera" not in page
+    assert '<iframe src="https://www.youtube-nocookie.com/embed/y" allow="autoplay"></iframe>' in page
+
+
+def test_6_the_time_limit_stops_the_sanitiser_on_deeply_nested_html(cli, built):
+    from .conftest import CONFIG
+
+    # nh3 takes about a minute on this (its time grows with the square of the depth), and no signal stops it
+    write_files(built, {"pyproject.toml": CONFIG + "markdown_timeout = 4\n",
+                        A: fm("title: T", "date: 2024-01-01", body="<dl><dt>" * 40000 + "\n")})
+    started = time.monotonic()
+    run = cli("build", "--config", built / "pyproject.toml")
+    assert run.code == 1 and run.lines[0].startswith(f"{P}:5:1: error: markdown rendering took longer than 4 s; ")
+    assert time.monotonic() - started < 4 + 15  # the limit, not nh3's minute
 
 
 def test_an_output_path_that_is_no_folder_is_a_usage_error_and_nothing_is_touched(cli, built, tmp_path):

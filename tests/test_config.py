@@ -104,3 +104,15 @@ def test_interactives_are_folders_inside_content_named_alike(tmp_path):
 def test_interactives_that_would_open_the_copy_or_leave_content_are_named(tmp_path, value, expected):
     found = problems_of(config_file(tmp_path, f"interactives = {value}\n"))
     assert len(found) == 1 and found[0].startswith("7: setting 'interactives': ") and expected in found[0]
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ('description = "Local\\u0000news"', "7: setting 'description': holds control character U+0000, which pages and "
+                                        "feeds cannot carry"),
+    ('import_furniture = ["ok", "Page\\u000b"]', "7: setting 'import_furniture': holds control character U+000B, "
+                                                "which pages and feeds cannot carry"),
+    ('[tool.broadsheet.sections]\nworld = "World\\u001b[2K"', "0: setting 'sections': holds control character "
+                                                              "U+001B, which pages and feeds cannot carry"),
+])
+def test_a_setting_holding_a_control_character_is_refused(tmp_path, line, expected):
+    assert problems_of(config_file(tmp_path, line + "\n")) == [expected]

@@ -217,6 +217,8 @@ def test_mapping_gives_the_nodes_by_key():
     ("'2024-07-01'", datetime(2024, 7, 1, 0, 0, tzinfo=LONDON)),
     ("2024-07-01T12:00:00+02:00", datetime(2024, 7, 1, 11, 0, tzinfo=LONDON)),
     ("2024-07-01 12:00 Z", datetime(2024, 7, 1, 13, 0, tzinfo=LONDON)),
+    ("1800-01-01", datetime(1800, 1, 1, 0, 0, tzinfo=LONDON)),
+    ("2200-12-31T23:59:00-12:00", datetime(2201, 1, 1, 11, 59, tzinfo=LONDON)),
 ])
 def test_moment_is_an_aware_datetime_in_the_zone(typed, expected):
     found = meta.moment(nodes(f"v: {typed}\n")["v"], LONDON)
@@ -229,6 +231,10 @@ def test_moment_is_an_aware_datetime_in_the_zone(typed, expected):
     ("next tuesday", "invalid date 'next tuesday': use YYYY-MM-DD or YYYY-MM-DD HH:MM"),
     ("", "expected a date such as 2026-03-14 or 2026-03-14 09:30"),
     ("[2024-01-01]", "expected a date such as 2026-03-14 or 2026-03-14 09:30"),
+    ("9999-12-31", "invalid date '9999-12-31': the year must be between 1800 and 2200"),
+    ("0001-01-01T00:10:00+05:00", "invalid date '0001-01-01T00:10:00+05:00': the year must be between 1800 and 2200"),
+    ("2201-01-01 00:00", "invalid date '2201-01-01 00:00': the year must be between 1800 and 2200"),
+    ("1799-12-31", "invalid date '1799-12-31': the year must be between 1800 and 2200"),
 ])
 def test_moment_says_why_a_date_is_invalid(typed, reason):
     assert meta.moment(nodes(f"v: {typed}\n")["v"], LONDON) == reason
@@ -242,3 +248,36 @@ def test_plain_keeps_scalars_as_typed_and_stops_at_a_depth():
         assert isinstance(deep, list) and len(deep) == 1
         deep = deep[0]
     assert deep is None
+
+
+def test_control_characters_are_taken_out_with_a_warning_at_their_line():
+    text = ('---\ntitle: "Tom\\0s \\x0bnews"\ntags: [a\x01b, "c\\u0085d"]\n---\n'
+            "Pasted from Word:\x0bthe rest of the line.\n\nPlain line.\n\x7fDEL and a\x0cform feed \x02\x03.\n")
+    document, problems = parse(text)
+    assert problems == [
+        "story.md:3:9: warning: removed control character U+0001 that pages and feeds cannot carry "
+        "(text pasted from a word processor often holds them)",
+        "story.md:5:18: warning: removed control character U+000B that pages and feeds cannot carry "
+        "(text pasted from a word processor often holds them)",
+        "story.md:8:1: warning: removed 4 control characters (U+0002, U+0003, U+000C, U+007F) that pages and "
+        "feeds cannot carry (text pasted from a word processor often holds them)",
+        "story.md:3:12: warning: removed control character U+0085 that pages and feeds cannot carry",
+        "story.md:2:8: warning: removed 2 control characters (U+0000, U+000B) that pages and feeds cannot carry"]
+    assert meta.text(document.fields["title"].node) == "Toms  news"
+    assert meta.texts(document.fields["tags"].node) == ["ab", "cd"]
+    assert document.body == "Pasted from Word: the rest of the line.\n\nPlain line.\nDEL and a form feed .\n"
+
+
+def test_many_lines_with_control_characters_are_five_warnings_and_one_for_the_rest():
+    document, problems = parse("---\ntitle: T\n---\n" + "a\x00b\n" * 9)
+    assert [p.split(": warning: ")[0] for p in problems] == [f"story.md:{n}:2" for n in range(4, 10)]
+    assert problems[-1] == ("story.md:9:2: warning: removed control characters from 4 more lines "
+                            "(text pasted from a word processor often holds them)")
+    assert document.body == "ab\n" * 9
+
+
+def test_a_file_name_with_a_control_character_is_refused():
+    problems: list[Problem] = []
+    assert meta.parse("news/a\x01b.md", "---\ntitle: T\n---\nBody.\n", problems) is None
+    assert [str(p) for p in problems] == ["news/a\x01b.md: error: the file's name holds control character U+0001 "
+                                          "(rename the file)"]

@@ -124,3 +124,34 @@ def test_search_from_the_address_and_without_javascript(browser, served):
     links = page.locator(".search-browse a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
     assert "/newsroom/archive/" in links and "/newsroom/tags/" in links
     context.close()
+
+
+def test_highlighting_marks_words_of_the_text_never_of_its_escaped_html(browser, make_site):
+    import functools
+    import http.server
+    import threading
+
+    title = "Tom's \"quotas\" & amplifiers: 39 steps <b>on</b> the quay"
+    root = make_site({"content/articles/news/a.md": article(json.dumps(title), "2024-05-01",
+                                                            description=json.dumps("Fish & chips, 39 of them"))})
+    build(Options(config=root / "pyproject.toml", now=NOW))
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=root / "site"))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for query, marked in (("amp", ["amp"]), ("quot", ["quot"]), ("39", ["39", "39"]), ("quay", ["quay"])):
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/search/?q={query}")
+            page.wait_for_selector("#search-results li")
+            result = page.locator("#search-results li").first
+            assert result.locator("h2").inner_text() == title, query
+            assert result.locator(".card-standfirst").inner_text() == "Fish & chips, 39 of them", query
+            assert result.locator("mark").all_inner_texts() == marked, query
+            assert result.locator("b").count() == 0  # the headline's markup is text
+            page.close()
+    finally:
+        server.shutdown()

@@ -78,13 +78,20 @@
     });
   }
 
+  // The words are marked in the text, and each piece escaped after: marking the escaped HTML would find
+  // "amp" in "&amp;" and "39" in "&#39;" and break them.
   function highlight(text, words) {
-    var html = escapeHtml(text);
-    if (!words.length) return html;
+    if (!words.length) return escapeHtml(text);
     var pattern = new RegExp("(^|[^\\p{L}\\p{N}_])(" + words.map(function (w) {
       return w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     }).join("|") + ")", "giu");
-    return html.replace(pattern, "$1<mark>$2</mark>");
+    var html = "", done = 0, match;
+    while ((match = pattern.exec(text)) !== null) {
+      var start = match.index + match[1].length;
+      html += escapeHtml(text.slice(done, start)) + "<mark>" + escapeHtml(match[2]) + "</mark>";
+      done = start + match[2].length;
+    }
+    return html + escapeHtml(text.slice(done));
   }
 
   function show(query, words, found) {
