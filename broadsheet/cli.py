@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .check import check as check_links
 from .config import Config, load_config
-from .errors import BuildError, Problem, UsageError, display_path
+from .errors import BuildError, Problem, UsageError, display_path, printable
 from .importer import Request, run_import
 from .pipeline import Options, Summary, build, folders
 from .plaintext import parse_date
@@ -79,16 +79,16 @@ def _main(argv: list[str] | None) -> int:
               file=sys.stderr)
         return 1
     except UsageError as exc:
-        print(f"broadsheet: error: {exc}", file=sys.stderr)
+        print(printable(f"broadsheet: error: {exc}"), file=sys.stderr)
         return 2
     except OSError as exc:  # the disk or the system said no: one line, what and why
         where = f"{display_path(Path(exc.filename))}: " if exc.filename else ""
-        print(f"broadsheet: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(printable(f"broadsheet: error: {where}{exc.strerror or exc}"), file=sys.stderr)
         _details(args)
         return 1
     except Exception as exc:  # noqa: BLE001 -- a bug of ours: say so in one line, never a bare traceback
-        print(f"broadsheet: error: internal error: {type(exc).__name__}: {exc} (run again with --verbose for "
-              "the details, and please report it)", file=sys.stderr)
+        print(printable(f"broadsheet: error: internal error: {type(exc).__name__}: {exc} (run again with "
+                        "--verbose for the details, and please report it)"), file=sys.stderr)
         _details(args)
         return 1
 
@@ -116,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     serve_command = commands.add_parser("serve", help="preview the site with live reload on 127.0.0.1")
     add_build_flags(serve_command)
     serve_command.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    serve_command.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve_command.add_argument("--port", type=_port, default=8000, help="port (default: 8000)")
     serve_command.add_argument("--open", action="store_true", help="open the site in a browser")
     serve_command.set_defaults(run=run_serve)
     watch_command = commands.add_parser("watch", help="build, then build again on every save (no server)")
@@ -176,6 +176,12 @@ def run_import_command(args: argparse.Namespace) -> int:
             print(text)
     _print_problems(report.problems, args)
     return 1 if report.failed else 0
+
+
+def _port(text: str) -> int:
+    if not text.isdecimal() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"not a port: {text!r} (use a number from 1 to 65535, e.g. 8000)")
+    return int(text)
 
 
 def _date(text: str) -> date:
@@ -283,7 +289,7 @@ def run_deploy(args: argparse.Namespace) -> int:
     try:
         change = deploy.publish(git, out, request)
     except deploy.DeployError as exc:
-        print(f"broadsheet: error: {exc}", file=sys.stderr)
+        print(printable(f"broadsheet: error: {exc}"), file=sys.stderr)
         return 1
     _say_deployed(change, request)
     return 0

@@ -263,15 +263,16 @@ def _unchanged(dependencies: tuple[tuple[str, tuple | None], ...], states: dict[
 
 def _pageviews(path: Path, shown: str, problems: list[Problem]) -> tuple[PageView, ...]:
     """Rows of `path,views` (the names analytics tools export are accepted too); bad rows are warnings."""
-    rows = list(csv.reader(path.read_text(encoding="utf-8-sig", errors="replace").splitlines()))
-    header = [cell.strip().lower() for cell in rows[0]] if rows else []
+    rows = list(_rows(csv.reader(path.read_text(encoding="utf-8-sig", errors="replace").splitlines()), shown,
+                      problems))
+    header = [cell.strip().lower() for cell in rows[0][1]] if rows else []
     columns = [next((i for i, name in enumerate(header) if name in names), None) for names in _VIEW_COLUMNS]
     if None in columns:
         problems.append(Problem(shown, 1, 1, "needs a header with 'path' and 'views' columns",
                                 "export the page report as CSV: path,views"))
         return ()
     found = []
-    for line, row in enumerate(rows[1:], 2):
+    for line, row in rows[1:]:
         try:
             found.append(PageView(row[columns[0]], int(row[columns[1]].replace(",", "").strip()), shown, line))
         except (IndexError, ValueError):
@@ -279,6 +280,19 @@ def _pageviews(path: Path, shown: str, problems: list[Problem]) -> tuple[PageVie
                 problems.append(Problem(shown, line, 1, "row without a path and a whole number of views; ignored",
                                         severity="warning"))
     return tuple(found)
+
+
+def _rows(reader: Any, shown: str, problems: list[Problem]) -> Iterator[tuple[int, list[str]]]:
+    """(line, cells) of each row of a CSV file; a row it cannot read (a field over csv's 128 KB) is a warning."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problems.append(Problem(shown, reader.line_num, 1, f"unreadable row ({exc}); ignored", severity="warning"))
+            continue
+        yield reader.line_num, row
 
 
 def _files(folder: str, root: Path, problems: list[Problem]) -> list[str]:

@@ -18,7 +18,7 @@ from .config import Config
 from .content import Content
 from .errors import Problem, display_path
 from .records import Article, Asset, Page, Profile
-from .slugs import slug_problem, slugify
+from .slugs import name_problem, slugify
 from .suggestions import POPULAR, neighbours, popular, related
 
 FEED_ENTRIES = 20
@@ -268,10 +268,11 @@ def _group(articles: Iterable[Article], names: Callable[[Article], tuple[str, ..
     groups, seen = [], {}
     for name in sorted(by_name, key=str.casefold):
         slug = slugify(name)
-        if slug_problem(slug) or slug in seen:
+        unusable = name_problem(slug)
+        if unusable or slug in seen:
             why = f"shares the address /{folder}/{slug}/ with '{seen[slug]}'" if slug in seen else "has no usable slug"
-            problems.append(Problem(by_name[name][0].source, 0, 0, f"{folder[:-1]} '{name}' {why}",
-                                    "spell the two the same way", "error"))
+            hint = "spell the two the same way" if slug in seen else unusable
+            problems.append(Problem(by_name[name][0].source, 0, 0, f"{folder[:-1]} '{name}' {why}", hint, "error"))
             continue
         seen[slug] = name
         groups.append((slug, name, f"/{folder}/{slug}/", tuple(by_name[name])))

@@ -86,3 +86,35 @@ def test_missing_file_and_missing_table(tmp_path):
 def test_the_demo_configuration_is_valid():
     config = load_config(Path(__file__).resolve().parent.parent / "pyproject.toml")
     assert config.title and config.base_path == "/newsroom/"
+
+
+@pytest.mark.parametrize(("permalink", "expected"), [
+    ("//{slug}/", "must not hold an empty, '.' or '..' part ('//{slug}/' would be an address on another site)"),
+    ("/{year}//{slug}/", "must not hold an empty, '.' or '..' part"),
+    ("/{year}/../{slug}/", "must not hold an empty, '.' or '..' part"),
+    ("/{slug.__class__}/", "unknown placeholder {slug.__class__}"),
+    ("/{slug}/{slug.__class__.__name__}/", "unknown placeholder {slug.__class__.__name__}"),
+    ("/{slug!r}/", "unknown placeholder {slug!r}"),
+    ("/{year:>9}/{slug}/", "unknown placeholder {year:>9}"),
+    ("/{}/{slug}/", "unknown placeholder {}"),
+    ("/{slug", "a '{' or '}' without its pair"),
+    ("/{{x}}/{slug}/", "'{' does not belong in a web address"),
+    ("/100%/{slug}/", "'%' does not belong in a web address"),
+    ("/a#b/{slug}/", "'#' does not belong in a web address"),
+], ids=["protocol-relative", "empty-part", "dot-dot", "attribute", "attribute-anywhere", "conversion", "format-spec",
+        "positional", "unpaired-brace", "literal-brace", "percent", "hash"])
+def test_a_permalink_that_leaves_the_site_or_reads_python_attributes_is_refused(tmp_path, permalink, expected):
+    found = problems_of(config_file(tmp_path, f"permalink = '{permalink}'\n"))
+    assert len(found) == 1 and f"setting 'permalink': {expected}" in found[0], found
+
+
+@pytest.mark.parametrize("permalink", ["/{year}/{month}/{slug}/", "/{section}/{year}{month}{day}-{slug}.html",
+                                       "/news/{slug}/", "/أخبار/{slug}/"])
+def test_ordinary_permalinks_pass(tmp_path, permalink):
+    assert load_config(config_file(tmp_path, f"permalink = '{permalink}'\n")).permalink == permalink
+
+
+def test_a_default_section_without_a_usable_address_is_refused(tmp_path):
+    found = problems_of(config_file(tmp_path, "default_section = 'con'\n"))
+    assert len(found) == 1 and "setting 'default_section': gives no usable section address ('con': a reserved" \
+        in found[0]

@@ -110,3 +110,10 @@ def test_tags_that_differ_only_in_case_are_one_error(make_site):
     _, problems = site_of(make_site, {"content/articles/news/a.md": article("A", tags="[Trams]"),
                                       "content/articles/news/b.md": article("B", tags="[trams]")})
     assert [p.message for p in problems] == ["tag 'trams' shares the address /tags/trams/ with 'Trams'"]
+
+
+def test_a_name_without_a_usable_slug_is_told_what_to_do_not_to_spell_two_alike(make_site):
+    _, problems = site_of(make_site, {"content/articles/news/a.md": article("A", tags='["!!!", Con]')})
+    assert [(p.message, p.hint) for p in problems] == [
+        ("tag '!!!' has no usable slug", "give it a name with letters or digits"),
+        ("tag 'Con' has no usable slug", "'con': a reserved or invalid file name on Windows")]
