@@ -106,7 +106,7 @@ def _records(config: Config, content_dir: Path, sources: list[tuple[str, str, st
             yield kind, record, found, False
             continue
         if data is None:  # known by its file state, but its entry is gone: read it after all
-            data = Path(path).read_bytes()
+            data = _head(path)
             key = source_key(cache.reading if cache else "", rel, data)
         fresh.append((kind, path, rel, key, data))
     started = perf_counter()
@@ -233,12 +233,18 @@ def _identify(path: str, rel: str, cache: Cache | None, stat: os.stat_result | N
         if known is not None and known[0] == state and not state.endswith(":recent"):
             cache.saw_file(rel, state, known[1])
             return known[1], None
-    with open(path, "rb") as file:
-        data = file.read()
+    data = _head(path)
     key = source_key(cache.reading if cache else "", rel, data)
     if cache is not None:
         cache.saw_file(rel, state, key)
     return key, data
+
+
+def _head(path: str) -> bytes:
+    """A source's bytes, but never more than one past the limit: a larger file is refused by its size, and a
+    file of gigabytes is not read into memory to be refused."""
+    with open(path, "rb") as file:
+        return file.read(MAX_FILE_BYTES + 1)
 
 
 def _dependencies(document: meta.Document | None, content_dir: Path) -> tuple[tuple[str, tuple | None], ...]:
@@ -324,6 +330,8 @@ def _read(path: Path, data: bytes, root: Path, problems: list[Problem]) -> meta.
     shown = display_path(path, root)
     size = len(data)
     if size > MAX_FILE_BYTES:
+        with contextlib.suppress(OSError):  # (only the head was read: the size is the file's)
+            size = max(size, path.stat().st_size)
         problems.append(Problem(shown, message=f"file is larger than the {MAX_FILE_BYTES // 2**20} MB limit "
                                 f"({size / 2**20:.1f} MB)"))
         return None

@@ -13,6 +13,7 @@ from functools import cached_property
 from math import ceil
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 from .config import Config
 from .content import Content
@@ -207,6 +208,7 @@ def make_site(config: Config, content: Content, selection: Selection, problems: 
                 most_read, now, _related(articles, memo if memo is not None else {}), near)
     _check_collisions(site, problems)
     _check_config_files(site, problems)
+    _check_feed_ids(config, content.articles, problems)
     return site
 
 
@@ -429,3 +431,24 @@ def _check_collisions(site: Site, problems: list[Problem]) -> None:
                                     f"as {owners[key]}", "give one of them another slug"))
         else:
             owners[key] = source
+
+
+def entry_id(config: Config, article: Article) -> str:
+    """A feed id that never changes with the slug or permalink: the front matter `id`, else a tag: URI."""
+    if ":" in article.id:
+        return article.id
+    host = urlsplit(config.base_url).hostname or "localhost"
+    return f"tag:{host},{article.date.date().isoformat()}:{article.id or article.path}"
+
+
+def _check_feed_ids(config: Config, articles: Iterable[Article], problems: list[Problem]) -> None:
+    """Two articles with one feed id (a file copied with its `id:` line) would be one entry to every feed
+    reader: an error naming both, for drafts and scheduled stories too (an id is for good)."""
+    owners: dict[str, str] = {}
+    for article in sorted(articles, key=lambda a: a.source):
+        found = entry_id(config, article)
+        if found in owners:
+            problems.append(Problem(article.source, 0, 0, f"has the same feed id '{found}' as {owners[found]}",
+                                    "give one of them another 'id:', or none for one made from its path"))
+        else:
+            owners[found] = article.source
