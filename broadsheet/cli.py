@@ -24,7 +24,7 @@ from .errors import BuildError, Problem, UsageError, display_path, printable
 from .importer import Request, run_import
 from .pipeline import Options, Summary, build, folders
 from .plaintext import parse_date
-from .slugs import slugify
+from .slugs import name_problem, slugify
 from .write import MARKER
 
 if TYPE_CHECKING:
@@ -166,6 +166,8 @@ def run_import_command(args: argparse.Namespace) -> int:
     """`broadsheet import`."""
     config = load_config(args.config)
     section = slugify(args.section) if args.section else ""
+    if args.section and name_problem(section):
+        raise UsageError(f"--section {args.section!r} makes no usable section ({name_problem(section)})")
     request = Request(tuple(args.paths), args.into or config.root / "content" / "articles", section, args.author,
                       args.date, args.force, args.dry_run,
                       config.import_day_first if args.day_first is None else args.day_first)
