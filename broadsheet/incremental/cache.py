@@ -80,7 +80,8 @@ class Cache:
             self.db = sqlite3.connect(path)
             self.db.executescript(_SCHEMA)
         except sqlite3.DatabaseError:  # a damaged cache is thrown away, never trusted
-            self.db.close()
+            with contextlib.suppress(AttributeError):  # (not even opened)
+                self.db.close()
             _delete(path)
             with self._guarded():
                 self.db = sqlite3.connect(path)
