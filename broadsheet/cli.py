@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .check import check as check_links
 from .config import Config, check_cname, load_config
-from .errors import BuildError, Problem, UsageError, display_path
+from .errors import BuildError, Problem, UsageError, display_path, printable
 from .importer import Request, run_import
 from .pipeline import Options, Summary, build, folders
 from .plaintext import parse_date
-from .slugs import slugify
+from .slugs import name_problem, slugify
 from .write import MARKER
 
 if TYPE_CHECKING:
@@ -81,16 +81,16 @@ def _main(argv: list[str] | None) -> int:
               file=sys.stderr)
         return 1
     except UsageError as exc:
-        print(f"broadsheet: error: {exc}", file=sys.stderr)
+        print(printable(f"broadsheet: error: {exc}"), file=sys.stderr)
         return 2
     except OSError as exc:  # the disk or the system said no: one line, what and why
         where = f"{display_path(Path(exc.filename))}: " if exc.filename else ""
-        print(f"broadsheet: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(printable(f"broadsheet: error: {where}{exc.strerror or exc}"), file=sys.stderr)
         _details(args)
         return 1
     except Exception as exc:  # noqa: BLE001 -- a bug of ours: say so in one line, never a bare traceback
-        print(f"broadsheet: error: internal error: {type(exc).__name__}: {exc} (run again with --verbose for "
-              "the details, and please report it)", file=sys.stderr)
+        print(printable(f"broadsheet: error: internal error: {type(exc).__name__}: {exc} (run again with "
+                        "--verbose for the details, and please report it)"), file=sys.stderr)
         _details(args)
         return 1
 
@@ -120,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     serve_command = commands.add_parser("serve", help="preview the site with live reload on 127.0.0.1")
     add_build_flags(serve_command)
     serve_command.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    serve_command.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve_command.add_argument("--port", type=_port, default=8000, help="port (default: 8000)")
     serve_command.add_argument("--open", action="store_true", help="open the site in a browser")
     serve_command.set_defaults(run=run_serve)
     watch_command = commands.add_parser("watch", help="build, then build again on every save (no server)")
@@ -171,6 +171,8 @@ def run_import_command(args: argparse.Namespace) -> int:
     """`broadsheet import`."""
     config = load_config(args.config)
     section = slugify(args.section) if args.section else ""
+    if args.section and name_problem(section):
+        raise UsageError(f"--section {args.section!r} makes no usable section ({name_problem(section)})")
     request = Request(tuple(args.paths), args.into or config.root / "content" / "articles", section, args.author,
                       args.date, args.force, args.dry_run,
                       config.import_day_first if args.day_first is None else args.day_first)
@@ -181,6 +183,12 @@ def run_import_command(args: argparse.Namespace) -> int:
             print(text)
     _print_problems(report.problems, args)
     return 1 if report.failed else 0
+
+
+def _port(text: str) -> int:
+    if not text.isdecimal() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"not a port: {text!r} (use a number from 1 to 65535, e.g. 8000)")
+    return int(text)
 
 
 def _date(text: str) -> date:
@@ -291,7 +299,7 @@ def run_deploy(args: argparse.Namespace) -> int:
     try:
         change = deploy.publish(git, out, request)
     except deploy.DeployError as exc:
-        print(f"broadsheet: error: {exc}", file=sys.stderr)
+        print(printable(f"broadsheet: error: {exc}"), file=sys.stderr)
         return 1
     _say_deployed(change, request)
     return 0
@@ -315,8 +323,6 @@ def _deploy_message(git: Git, config: Config, dirty: bool) -> str:
 
 def _say_deployed(change: Change, request: Request) -> None:
     """One line on what the deploy committed and pushed (dry: what it would, after the files it would change)."""
-    from .deploy import printable
-
     counts = f"{len(change.added)} added, {len(change.changed)} changed, {len(change.removed)} removed"
     parent = f" on top of {change.parent[:12]}" if change.parent else " as the branch's first commit"
     kept = f" (kept on '{request.branch}' from a deploy whose push failed)" if change.kept else ""

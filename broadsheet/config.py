@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import string
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import characters
 from .errors import BuildError, Problem, display_path
+from .slugs import in_address, name_problem, slugify
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,8 @@ def _check_value(key: str, value: Any) -> str:
             return f"unknown timezone {value!r} (use an IANA name such as Europe/London)"
     if key == "permalink":
         return _check_permalink(value)
+    if key == "default_section" and name_problem(slugify(value)):
+        return f"gives no usable section address ({name_problem(slugify(value))})"
     if key == "cname" and value and not re.fullmatch(r"(?=.{1,253}$)([A-Za-z0-9-]{1,63}\.)+[A-Za-z0-9-]{2,63}", value):
         return f"must be a bare domain name such as news.example.org (no scheme, no path), got {value!r}"
     if key == "raw_html" and value not in RAW_HTML_MODES:
@@ -202,14 +206,27 @@ def _check_value(key: str, value: Any) -> str:
 
 
 def _check_permalink(value: str) -> str:
-    names = set(re.findall(r"{(\w*)}", value))
-    unknown = names - PERMALINK_FIELDS
+    try:  # as str.format reads it: {slug.__class__}, {slug!r} and {slug:>9} are placeholders too
+        parts = list(string.Formatter().parse(value))
+    except ValueError:
+        return "a '{' or '}' without its pair; placeholders are written {slug}"
+    names = {name for _, name, _, _ in parts if name is not None}
+    unknown = [f"{{{name}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}"
+               for _, name, spec, conversion in parts if name is not None and
+               (name not in PERMALINK_FIELDS or spec or conversion)]
     if unknown:
-        return f"unknown placeholder {{{sorted(unknown)[0]}}}; use {', '.join(sorted(PERMALINK_FIELDS))}"
+        return f"unknown placeholder {unknown[0]}; use {', '.join(sorted(PERMALINK_FIELDS))}"
     if "slug" not in names:
         return "must contain {slug} so that every article gets its own address"
     if not value.startswith("/") or not (value.endswith("/") or value.endswith(".html")):
         return "must start with '/' and end with '/' or '.html'"
+    literal = "".join(text for text, _, _, _ in parts)
+    other = next((c for c in literal if not in_address(c, "/-_.~")), None)
+    if other is not None:
+        return f"{other!r} does not belong in a web address; use letters, digits, '-', '_', '.' and '/'"
+    segments = value.split("/")[1:-1] if value.endswith("/") else value.split("/")[1:]
+    if any(segment in ("", ".", "..") for segment in segments):
+        return "must not hold an empty, '.' or '..' part ('//{slug}/' would be an address on another site)"
     return ""
 
 

@@ -118,7 +118,7 @@ def _records(config: Config, content_dir: Path, sources: list[tuple[str, str, st
             yield kind, record, found, False
             continue
         if data is None:  # known by its file state, but its entry is gone: read it after all
-            data = Path(path).read_bytes()
+            data = _head(path)
             key = source_key(cache.reading if cache else "", rel, data)
         fresh.append((kind, path, rel, key, data))
     started = perf_counter()
@@ -246,12 +246,18 @@ def _identify(path: str, rel: str, cache: Cache | None, stat: os.stat_result | N
         if known is not None and known[0] == state and not state.endswith(":recent"):
             cache.saw_file(rel, state, known[1])
             return known[1], None
-    with open(path, "rb") as file:
-        data = file.read()
+    data = _head(path)
     key = source_key(cache.reading if cache else "", rel, data)
     if cache is not None:
         cache.saw_file(rel, state, key)
     return key, data
+
+
+def _head(path: str) -> bytes:
+    """A source's bytes, but never more than one past the limit: a larger file is refused by its size, and a
+    file of gigabytes is not read into memory to be refused."""
+    with open(path, "rb") as file:
+        return file.read(MAX_FILE_BYTES + 1)
 
 
 def _dependencies(document: meta.Document | None, content_dir: Path) -> tuple[tuple[str, tuple | None], ...]:
@@ -340,15 +346,16 @@ def _checked(key: str) -> str:
 
 def _pageviews(path: Path, shown: str, problems: list[Problem]) -> tuple[PageView, ...]:
     """Rows of `path,views` (the names analytics tools export are accepted too); bad rows are warnings."""
-    rows = list(csv.reader(path.read_text(encoding="utf-8-sig", errors="replace").splitlines()))
-    header = [cell.strip().lower() for cell in rows[0]] if rows else []
+    rows = list(_rows(csv.reader(path.read_text(encoding="utf-8-sig", errors="replace").splitlines()), shown,
+                      problems))
+    header = [cell.strip().lower() for cell in rows[0][1]] if rows else []
     columns = [next((i for i, name in enumerate(header) if name in names), None) for names in _VIEW_COLUMNS]
     if None in columns:
         problems.append(Problem(shown, 1, 1, "needs a header with 'path' and 'views' columns",
                                 "export the page report as CSV: path,views"))
         return ()
     found = []
-    for line, row in enumerate(rows[1:], 2):
+    for line, row in rows[1:]:
         try:
             found.append(PageView(row[columns[0]], int(row[columns[1]].replace(",", "").strip()), shown, line))
         except (IndexError, ValueError):
@@ -356,6 +363,19 @@ def _pageviews(path: Path, shown: str, problems: list[Problem]) -> tuple[PageVie
                 problems.append(Problem(shown, line, 1, "row without a path and a whole number of views; ignored",
                                         severity="warning"))
     return tuple(found)
+
+
+def _rows(reader: Any, shown: str, problems: list[Problem]) -> Iterator[tuple[int, list[str]]]:
+    """(line, cells) of each row of a CSV file; a row it cannot read (a field over csv's 128 KB) is a warning."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problems.append(Problem(shown, reader.line_num, 1, f"unreadable row ({exc}); ignored", severity="warning"))
+            continue
+        yield reader.line_num, row
 
 
 def _files(folder: str, root: Path, problems: list[Problem]) -> list[str]:
@@ -394,6 +414,8 @@ def _read(path: Path, data: bytes, root: Path, problems: list[Problem]) -> meta.
     shown = display_path(path, root)
     size = len(data)
     if size > MAX_FILE_BYTES:
+        with contextlib.suppress(OSError):  # (only the head was read: the size is the file's)
+            size = max(size, path.stat().st_size)
         problems.append(Problem(shown, message=f"file is larger than the {MAX_FILE_BYTES // 2**20} MB limit "
                                 f"({size / 2**20:.1f} MB)"))
         return None

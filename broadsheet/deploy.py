@@ -270,11 +270,11 @@ def uncommitted(git: Git, sources: list[Path], most: int = 10) -> list[Problem]:
     if listed.returncode != 0:  # (sources outside the repository: nothing git can say)
         return []
     names = sorted({entry[3:] for entry in listed.stdout.split("\0") if len(entry) > 3})
-    found = [Problem(printable(display_path(git.top / name)), message="uncommitted change, published as it is in the "
+    found = [Problem(display_path(git.top / name), message="uncommitted change, published as it is in the "
                      "working tree", hint="commit it first to publish what git holds", severity="warning")
              for name in names[:most]]
     if len(names) > most:
-        found.append(Problem(printable(display_path(git.top / names[most])), message=f"and {len(names) - most} more "
+        found.append(Problem(display_path(git.top / names[most]), message=f"and {len(names) - most} more "
                              "uncommitted changes, published too", severity="warning"))
     return found
 
@@ -287,8 +287,3 @@ def cname_problem(cname: str, base_url: str, shown: str) -> Problem | None:
     at = f"the custom domain {cname} serves the site at https://{cname}/"
     return Problem(shown, message=f"{at}, but base_url is {base_url}, so every link, feed and sitemap points "
                    "there", hint=f"build with --base-url https://{cname}/ or set base_url to it", severity="warning")
-
-
-def printable(name: str) -> str:
-    """A file name as one line says it: a control character, or a byte that is not UTF-8, escaped."""
-    return name if name.isprintable() else name.encode("unicode_escape").decode("ascii")

@@ -15,10 +15,10 @@ import yaml
 from . import bodies, meta
 from .config import Config
 from .errors import Problem
-from .images import dimensions
+from .images import address_problem, dimensions
 from .markup import is_local
 from .records import Article, Correction, Image, Page, Profile
-from .slugs import slug_problem, slugify
+from .slugs import name_problem, slug_problem, slugify
 
 ARTICLE_KEYS = ("title", "date", "updated", "authors", "author", "description", "section", "tags",
                 "image", "slug", "draft", "featured", "lang", "source", "expires", "corrections", "id")
@@ -95,8 +95,7 @@ def _article(config: Config, parsed: Parsed, making: Making, problems: list[Prob
         if authors:
             read.report(read.node("author"), "use either 'author' or 'authors', not both")
         authors = (read.text("author"),)
-    folder = rel.parts[1] if len(rel.parts) > 2 else config.default_section
-    section = slugify(read.text("section") or folder)
+    section = _section(read, rel.parts[1] if len(rel.parts) > 2 else config.default_section)
     slug = _slug(read, title)
     image = _image(read, making.folder)
     html, words = _body(document, body, problems)
@@ -139,7 +138,7 @@ def _corrections(read: meta.Reader, config: Config) -> tuple[Correction, ...]:
         parts = meta.mapping(item)
         if parts is None or "date" not in parts or not meta.text(parts.get("text", item)):
             read.report(item, "each correction needs a 'date' and a 'text'",
-                        "corrections:\n  - date: 2026-03-14 10:00\n    text: An earlier version misspelt ...")
+                        "e.g. corrections: [{date: 2026-03-14 10:00, text: An earlier version misspelt …}]")
             continue
         when = meta.moment(parts["date"], config.zone)
         if isinstance(when, str):
@@ -183,6 +182,10 @@ def _picture(read: meta.Reader, node, src: str, folder: ContentFolder, what: str
     """The file in content/ a picture address names (resolved), or the address when it is an http(s) URL;
     None, reported, for an address that is neither (a `javascript:` or `data:` address, a `//host` one) or
     a file that is not there."""
+    unusable = address_problem(src)
+    if unusable:
+        read.report(node, f"{what} {unusable}")
+        return None
     if not is_local(src) and not src.startswith(("https://", "http://")) or src.startswith("//"):
         read.report(node, f"{what} '{src}' must be a file in content/ or an http(s) URL")
         return None
@@ -194,6 +197,21 @@ def _picture(read: meta.Reader, node, src: str, folder: ContentFolder, what: str
                     "paths are relative to the content folder, e.g. /images/photo.jpg")
         return None
     return target
+
+
+def _section(read: meta.Reader, folder: str) -> str:
+    """The article's section slug, from `section:` or its folder; reported when it makes no usable address."""
+    named = read.text("section")
+    section = slugify(named or folder)
+    hint = name_problem(section)
+    if hint:
+        message = f"section '{named}' has no usable slug" if named else \
+            f"section '{folder}' (the folder's name) has no usable slug"
+        if named:
+            read.report(read.node("section"), message, hint)
+        else:
+            read.problems.append(Problem(read.document.path, 0, 0, message, hint))
+    return section
 
 
 def _slug(read: meta.Reader, fallback: str) -> str:
@@ -216,14 +234,19 @@ def _image(read: meta.Reader, folder: ContentFolder) -> Image | None:
     if node is None:
         return None
     parts = meta.mapping(node)
+    if parts is None and meta.text(node) is None:
+        read.report(node, "'image' must be a picture's address or a mapping of src, alt, caption and credit",
+                    "e.g. image: {src: /images/tram.jpg, alt: A tram at the stop}")
+        return None
     if parts is None:
-        src = meta.text(node)
-        parts_text = {"src": src or ""}
+        parts_text = {"src": meta.text(node) or ""}
     else:
         parts_text = {}
         for key, value in parts.items():
             if key not in ("src", "alt", "caption", "credit"):
                 read.report(value, f"unknown image key '{key}'", "use src, alt, caption and credit", "warning")
+            elif meta.text(value) is None:
+                read.report(value, f"image '{key}' must be text, not a list or mapping")
             parts_text[key] = meta.text(value) or ""
     image = Image(*(parts_text.get(k, "") for k in ("src", "alt", "caption", "credit")))
     return _check_image_src(read, node, image, folder) if image.src else image

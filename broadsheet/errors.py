@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,7 @@ class Problem:
             if self.col:
                 where += f":{self.col}"
         text = f"{where}: {self.severity}: {self.message}"
-        return f"{text} ({self.hint})" if self.hint else text
+        return printable(f"{text} ({self.hint})" if self.hint else text)
 
 
 class BuildError(Exception):
@@ -61,3 +62,22 @@ def display_path(path: Path, root: Path | None = None) -> str:
         if base is not None and resolved.is_relative_to(base.absolute()):
             return resolved.relative_to(base.absolute()).as_posix()
     return str(path)
+
+
+# C0 and C1 controls (newlines, escape sequences), line separators, bidirectional overrides (text shown in another
+# order than it is), and lone surrogates (the bytes of a file name that is not UTF-8)
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """Text safe to print as one line on a terminal: what could break the line or drive the terminal (a
+    newline, an escape sequence such as \\e]52;...) is shown as an escape (`\\n`, `\\x1b`, `\\u202e`)."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(found: re.Match[str]) -> str:
+    code = ord(found[0])
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8, as os.fsdecode keeps it
+        return f"\\x{code - 0xDC00:02x}"
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(found[0])
+    return named or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")

@@ -103,6 +103,6 @@ def copy_state(path: Path | str) -> tuple[int, int] | None:
     """(size, mtime) of a file, or None when it is not there: enough to tell a copy is up to date."""
     try:
         stat = os.stat(path)
-    except OSError:
+    except (OSError, ValueError):  # (ValueError: a NUL in the name, which no file has)
         return None
     return (stat.st_size, stat.st_mtime_ns)

@@ -11,6 +11,16 @@ from typing import Any
 from xml.parsers import expat
 
 _SVG_NUMBER = r"\s*([0-9.]+)\s*(?:px)?\s*"
+MAX_ADDRESS = 2000  # characters of a picture's address: browsers and servers refuse longer, file systems too
+
+
+def address_problem(src: str) -> str:
+    """Why a picture's address (`image: src:`, a reporter's `photo:`) can be no file or link, or ''."""
+    if len(src) > MAX_ADDRESS:
+        return f"'{src[:40]}…' is longer than {MAX_ADDRESS} characters"
+    if any(ord(char) < 32 or ord(char) == 127 for char in src):
+        return f"'{src}' holds a control character (a NUL, a newline…); write the address on one line"
+    return ""
 
 
 def dimensions(path: Path) -> tuple[int, int] | None:

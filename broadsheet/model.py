@@ -13,12 +13,13 @@ from functools import cached_property
 from math import ceil
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 from .config import Config
 from .content import Content
 from .errors import Problem, display_path
 from .records import Article, Asset, Page, Profile
-from .slugs import slug_problem, slugify
+from .slugs import name_problem, slugify
 from .suggestions import POPULAR, neighbours, popular, related
 from .write import clashes
 
@@ -209,6 +210,7 @@ def make_site(config: Config, content: Content, selection: Selection, problems: 
                 most_read, now, _related(articles, memo if memo is not None else {}), near)
     _check_collisions(site, problems)
     _check_config_files(site, problems)
+    _check_feed_ids(config, content.articles, problems)
     return site
 
 
@@ -270,10 +272,11 @@ def _group(articles: Iterable[Article], names: Callable[[Article], tuple[str, ..
     groups, seen = [], {}
     for name in sorted(by_name, key=str.casefold):
         slug = slugify(name)
-        if slug_problem(slug) or slug in seen:
+        unusable = name_problem(slug)
+        if unusable or slug in seen:
             why = f"shares the address /{folder}/{slug}/ with '{seen[slug]}'" if slug in seen else "has no usable slug"
-            problems.append(Problem(by_name[name][0].source, 0, 0, f"{folder[:-1]} '{name}' {why}",
-                                    "spell the two the same way", "error"))
+            hint = "spell the two the same way" if slug in seen else unusable
+            problems.append(Problem(by_name[name][0].source, 0, 0, f"{folder[:-1]} '{name}' {why}", hint, "error"))
             continue
         seen[slug] = name
         groups.append((slug, name, f"/{folder}/{slug}/", tuple(by_name[name])))
@@ -430,3 +433,24 @@ def _check_collisions(site: Site, problems: list[Problem]) -> None:
         if SEARCH_FILES.match(path.casefold()):
             problems.append(Problem(source, 0, 0, f"writes the output file {path} where the search index keeps "
                                     "its files (search/*.json)", "give it another slug or name"))
+
+
+def entry_id(config: Config, article: Article) -> str:
+    """A feed id that never changes with the slug or permalink: the front matter `id`, else a tag: URI."""
+    if ":" in article.id:
+        return article.id
+    host = urlsplit(config.base_url).hostname or "localhost"
+    return f"tag:{host},{article.date.date().isoformat()}:{article.id or article.path}"
+
+
+def _check_feed_ids(config: Config, articles: Iterable[Article], problems: list[Problem]) -> None:
+    """Two articles with one feed id (a file copied with its `id:` line) would be one entry to every feed
+    reader: an error naming both, for drafts and scheduled stories too (an id is for good)."""
+    owners: dict[str, str] = {}
+    for article in sorted(articles, key=lambda a: a.source):
+        found = entry_id(config, article)
+        if found in owners:
+            problems.append(Problem(article.source, 0, 0, f"has the same feed id '{found}' as {owners[found]}",
+                                    "give one of them another 'id:', or none for one made from its path"))
+        else:
+            owners[found] = article.source

@@ -9,6 +9,7 @@ live/) composes the same functions to rebuild from what it keeps in memory; the 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import itertools
 import os
@@ -17,13 +18,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from time import perf_counter
+from typing import Any
 
 from . import render, search
 from .config import Config, Folders, Options, folders, load_config
 from .content import Sources, load, survey
 from .errors import Problem, fail_if_errors, has_errors
 from .incremental import ledger
-from .incremental.cache import Cache, Memory, forget
+from .incremental.cache import Cache, CacheDamaged, Memory, forget
 from .model import Selection, Site, make_site
 from .records import Content, Output
 from .templating import Layouts, layout_names, make_environment
@@ -82,6 +84,24 @@ class Made:
     until: float | None  # the first moment at which the same inputs make another site (see ledger.until)
 
 
+def _afresh_if_the_cache_fails(build_: Callable[..., Summary]) -> Callable[..., Summary]:
+    """A build whose cache file SQLite could not use (damaged, the disk full) has deleted it: build once more,
+    from scratch (making the file afresh), and say so."""
+
+    @functools.wraps(build_)
+    def build_afresh(options: Options, *args: Any, **kwargs: Any) -> Summary:
+        try:
+            return build_(options, *args, **kwargs)
+        except CacheDamaged as exc:
+            said = Problem(exc.problems[0].path, message=f"the build cache could not be used ({exc.reason}); it "
+                           "was deleted and the site built afresh", severity="warning")
+        summary = build_(replace(options, fresh=True), *args, **kwargs)
+        return replace(summary, warnings=(said, *summary.warnings))
+
+    return build_afresh
+
+
+@_afresh_if_the_cache_fails
 def build(options: Options, progress: Progress | None = None, on_wait: Callable[[], None] | None = None) -> Summary:
     """Build the site described by options into its output folder, atomically (while another build of the
     same folder runs, this one waits, after calling `on_wait`)."""

@@ -15,6 +15,7 @@ import jinja2
 
 from . import workers
 from .errors import BuildError, Problem, display_path
+from .incremental.cache import CacheDamaged
 from .incremental.signatures import Signer
 from .model import FIXED_PAGES, Site, output_path
 from .records import Output
@@ -297,6 +298,8 @@ def _render_one(env: jinja2.Environment, layouts: Path, page: Page) -> Rendered:
     """A page's bytes, or how its layout failed."""
     try:
         return Rendered(env.get_template(page.template).render(page.context).encode("utf-8"))
+    except CacheDamaged:  # (reading a body: no failure of the layout's; the build is made again from scratch)
+        raise
     except Exception as exc:  # noqa: BLE001 -- layouts are user code; any failure is theirs
         return Rendered(failure=_describe(exc, page.template, layouts))
 

@@ -7,8 +7,9 @@ import unicodedata
 
 _INSIDE_WORD = re.compile(r"(?<=\w)['’‘`´.,]+(?=\w)")
 _SEPARATORS = re.compile(r"[\W_]+")
-_WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+_WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", "conin$", "conout$", *(f"com{i}" for i in range(1, 10)),
                                *(f"lpt{i}" for i in range(1, 10))})
+_WORD_MARKS = "-_."  # besides letters, marks and digits of any script: nothing that means more in an address
 MAX_SEGMENT_BYTES = 200
 
 
@@ -50,8 +51,33 @@ def slug_problem(slug: str) -> str:
         return f"invalid slug '{slug}': use letters, digits and hyphens only"
     if any(c in slug for c in '<>:"|?*') or any(ord(c) < 32 for c in slug):
         return f"invalid slug '{slug}': contains a character Windows forbids in file names"
-    if slug.split(".")[0].lower() in _WINDOWS_RESERVED or slug[-1] in ". ":
+    if _reserved_on_windows(slug) or slug[-1] in ". ":
         return f"invalid slug '{slug}': a reserved or invalid file name on Windows"
     if len(slug.encode()) > MAX_SEGMENT_BYTES:
         return f"invalid slug '{slug[:40]}…': longer than {MAX_SEGMENT_BYTES} bytes"
+    other = next((c for c in slug if not in_address(c, _WORD_MARKS)), None)
+    if other is not None:  # '%', '#', '&', a space: a browser reads them as more than a name (%2e%2e is '..')
+        cleaned = slugify(slug)
+        instead = f" such as '{cleaned}'" if cleaned and not slug_problem(cleaned) else ""
+        return (f"invalid slug '{slug}': {other!r} does not belong in a web address; use letters, digits, "
+                f"hyphens, underscores and dots{instead}")
     return ""
+
+
+def in_address(char: str, marks: str) -> bool:
+    """Whether char may stand in an address as it is: a letter, mark or digit of any script, or one of marks."""
+    return char in marks or unicodedata.category(char)[0] in "LMN"
+
+
+def _reserved_on_windows(slug: str) -> bool:
+    """CON, nul.txt, COM¹ (Windows reads superscript digits as digits too), CONIN$: devices, not files."""
+    return unicodedata.normalize("NFKC", slug.split(".")[0]).casefold().rstrip(" ") in _WINDOWS_RESERVED
+
+
+def name_problem(slug: str) -> str:
+    """Why the slug made from a name (a section's, a tag's, a reporter's) gives no usable address, said as a
+    hint; '' when it gives one."""
+    problem = slug_problem(slug)
+    if not problem:
+        return ""
+    return f"'{slug}': {problem.split(': ', 1)[1]}" if slug else "give it a name with letters or digits"

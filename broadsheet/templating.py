@@ -18,7 +18,7 @@ from .errors import Problem, display_path
 from .files import is_layout
 from .incremental.cache import Cache
 from .incremental.signatures import LayoutFacts
-from .model import Site
+from .model import Site, entry_id
 from .records import Article
 
 if TYPE_CHECKING:
@@ -249,14 +249,6 @@ def newest(articles: Any) -> datetime:
     """The latest publication or change among articles (a fixed moment when there are none, never 'now')."""
     moments = [a.modified or a.date for a in articles]
     return max(moments) if moments else datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def entry_id(config: Any, article: Any) -> str:
-    """A feed id that never changes with the slug or permalink: the front matter `id`, else a tag: URI."""
-    if ":" in article.id:
-        return article.id
-    host = urlsplit(config.base_url).hostname or "localhost"
-    return f"tag:{host},{article.date.date().isoformat()}:{article.id or article.path}"
 
 
 def news_language(language: str) -> str:

@@ -7,6 +7,7 @@ Each case adds bad files to a site that built before, then asserts the exact out
 from __future__ import annotations
 
 import os
+import re
 import stat
 import time
 
@@ -136,6 +137,7 @@ def test_bad_input_is_one_located_line_and_nothing_is_lost(cli, built, behaviour
     assert run.code == 1 and run.lines[0] == first, run.err
     assert "Traceback" not in run.err and run.lines[-1].startswith("Build failed: ")
     assert all(line.count("\n") == 0 for line in run.lines)
+    assert not re.search("[\x00-\x1f\x7f]", run.err.replace("\n", ""))  # no escape sequence reaches the terminal
     assert snapshot(root / "site") == site  # the previous site, byte for byte
     assert snapshot(root / "content") | {f"layouts/{k}": v for k, v in snapshot(root / "layouts").items()} == sources
     assert time.monotonic() - started < 30  # no input makes the build crawl (billion laughs, deep nesting)
@@ -230,6 +232,9 @@ def test_a_file_where_a_folder_goes_is_found_before_anything_is_written(cli, bui
         "content/pages/feed.md: error: writes the output file feed.xml/index.html inside feed.xml, which the site's "
         "Atom feed writes as a file (give one of them another slug)",
         "Build failed: 3 errors; the output folder was not changed."]
+    assert snapshot(built / "site") == site
+
+
 @pytest.mark.parametrize(("link", "target"), [
     ("content/images/notes.txt", "../../.git/config"), ("content/env.txt", "../.env"),
     ("content/site.toml", "../pyproject.toml")])
@@ -245,3 +250,60 @@ def test_h3_a_link_to_a_secret_is_one_located_line_and_nothing_is_lost(cli, buil
         "published (copy the file into content/ instead of linking to it)", run.err
     assert "Traceback" not in run.err and run.lines[-1].startswith("Build failed: ")
     assert snapshot(built / "site") == site
+
+
+# Hardening, second pass (issue 18), the low items: through the same checks as CASES
+SECOND_PASS = [
+    ("escape sequences and newlines in a key and a value", {A: fm("title: T", "date: 2024-01-01",
+                                                               '"bad\\e[2Kkey\\nx": 1', 'slug: "\\e]52;c;aGk=\\a"')},
+     f"{P}:4:1: warning: removed control character U+001B that pages and feeds cannot carry"),  # (the key's
+    # newline is shown escaped in the line after; see test_errors for printable() on its own)
+    ("an escape sequence in a file name", {"content/articles/news/bad\x1b]52;c;aGk=\x07.md": fm("title: T")},
+     "content/articles/news/bad\\x1b]52;c;aGk=\\x07.md: error: the file's name holds 2 control characters "
+     "(U+0007, U+001B) (rename the file)"),
+    ("the correction hint is one line", {A: fm("title: T", "date: 2024-01-01", "corrections: [x]")},
+     f"{P}:4:15: error: each correction needs a 'date' and a 'text' "
+     "(e.g. corrections: [{date: 2026-03-14 10:00, text: An earlier version misspelt …}])"),
+    ("a tag without a slug is not told to spell two alike", {A: fm("title: T", "date: 2024-01-01", 'tags: ["!!!"]')},
+     f"{P}: error: tag '!!!' has no usable slug (give it a name with letters or digits)"),
+    ("a section of punctuation", {A: fm("title: T", "date: 2024-01-01", 'section: "!!!"')},
+     f"{P}:4:10: error: section '!!!' has no usable slug (give it a name with letters or digits)"),
+    ("a section folder named like a device", {"content/articles/con/a.md": fm("title: T", "date: 2024-01-01")},
+     "content/articles/con/a.md: error: section 'con' (the folder's name) has no usable slug "
+     "('con': a reserved or invalid file name on Windows)"),
+    ("a percent-encoded slug", {A: fm("title: T", "date: 2024-01-01", "slug: '%2e%2e'")},
+     f"{P}:4:7: error: invalid slug '%2e%2e': '%' does not belong in a web address; use letters, digits, hyphens, "
+     "underscores and dots such as '2e-2e'"),
+    ("an image that is a list", {A: fm("title: T", "date: 2024-01-01", "image: [a, b]")},
+     f"{P}:4:8: error: 'image' must be a picture's address or a mapping of src, alt, caption and credit "
+     "(e.g. image: {src: /images/tram.jpg, alt: A tram at the stop})"),
+    ("a NUL in an image src", {A: fm("title: T", "date: 2024-01-01", 'image: {src: "/a\\0.jpg", alt: x}')},
+     f"{P}:4:8: error: image src '/a.jpg' not found in the content folder (paths are relative to the content "
+     "folder, e.g. /images/photo.jpg)"),  # (the NUL taken out first, with a warning)
+    ("an image src of 5,000 characters", {A: fm("title: T", "date: 2024-01-01", f"image: /{'a' * 5000}.jpg")},
+     f"{P}:4:8: error: image src '/{'a' * 39}…' is longer than 2000 characters"),
+    ("a NUL in a reporter's photo", {"content/authors/ann.md": fm("name: Ann", 'photo: "/a\\0.jpg"')},
+     "content/authors/ann.md:3:8: error: photo '/a.jpg' not found in the content folder (paths are relative to "
+     "the content folder, e.g. /images/photo.jpg)"),
+]
+
+
+@pytest.mark.parametrize(("behaviour", "files", "first"), SECOND_PASS, ids=[case[0] for case in SECOND_PASS])
+def test_second_pass_bad_input_is_one_located_line_and_nothing_is_lost(cli, built, behaviour, files, first):
+    test_bad_input_is_one_located_line_and_nothing_is_lost(cli, built, behaviour, files, first)
+
+
+def test_a_pageviews_field_over_128_kb_is_a_warning_at_its_row(cli, built):
+    write_files(built, {"content/data/pageviews.csv": f'path,views\n"/{"x" * 200_000}/",3\n/2024/01/good/,5\n'})
+    run = cli("build", "--config", built / "pyproject.toml")
+    assert run.code == 0 and run.lines == [
+        "content/data/pageviews.csv:2:1: warning: unreadable row (field larger than field limit (131072)); ignored"]
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "http"])  # (not 0: a server would start without the check)
+def test_a_port_out_of_range_is_a_usage_error(cli, built, capsys, port):
+    with pytest.raises(SystemExit) as stopped:
+        cli("serve", "--config", built / "pyproject.toml", "--port", port)
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"broadsheet serve: error: argument --port: not a port: '{port}' (use a number from 1 to 65535, e.g. 8000)")

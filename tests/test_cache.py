@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import pickle
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -11,8 +14,11 @@ from pathlib import Path
 import pytest
 
 from broadsheet.config import Config
-from broadsheet.incremental.cache import Cache, forget, source_key
+from broadsheet.errors import display_path
+from broadsheet.incremental.cache import Cache, CacheDamaged, forget, source_key
 from broadsheet.records import Image
+
+from .conftest import article, snapshot, write_files
 
 CONFIG = Config(title="The Test Gazette", base_url="https://example.org/", timezone="Europe/London")
 
@@ -213,3 +219,72 @@ def test_forget_deletes_the_cache(tmp_path):
     assert not path.exists()
     with opened(path) as cache:
         assert cache.get("k") is None and cache.signatures() == {}
+
+
+def smash(path: Path) -> None:
+    """Damage a cache file inside, as a failing disk or a half-copied file does: its header stays good, so
+    SQLite opens it and finds the damage only when it reads or writes the pages."""
+    data = bytearray(path.read_bytes())
+    for start in range(4096, len(data), 8192):
+        data[start:start + 4096] = bytes(range(256)) * 16
+    path.write_bytes(bytes(data[:len(data)]))
+
+
+def test_a_cache_file_damaged_inside_is_deleted_and_said_to_be(tmp_path):
+    path = tmp_path / ".site.cache"
+    with opened(path) as cache:
+        for n in range(2000):
+            cache.put(f"html:{n}", f"<p>Story {n}</p>" * 20)
+        cache.save()
+    smash(path)
+    with opened(path) as cache, pytest.raises(CacheDamaged) as raised:
+        cache.get_many([f"html:{n}" for n in range(2000)])  # (a page must never go out without its text)
+    assert not path.exists()
+    assert [str(problem) for problem in raised.value.problems] == [
+        f"{path}: error: cannot use the build cache: {raised.value.reason}; it has been deleted (build again to "
+        "make it afresh; if the disk is full, free some space first)"]
+    assert pickle.loads(pickle.dumps(raised.value)).problems == raised.value.problems  # (raised in a worker)
+    with opened(path) as cache:
+        assert cache.get("html:1") is None
+
+
+STORIES = {f"content/articles/news/story-{n}.md": article(f"Story number {n}", f"2024-03-{n + 1:02d} 09:00",
+                                                          f"Words of story {n}. " * 60) for n in range(24)}
+
+
+def test_a_build_over_a_damaged_cache_deletes_it_and_builds_afresh(make_site, cli, tmp_path):
+    root = make_site(STORIES)
+    assert cli("build", "--config", root / "pyproject.toml").code == 0
+    smash(root / ".site.cache")
+    write_files(root, {"content/articles/news/story-3.md": article("Story three, corrected", "2024-03-04 09:00")})
+    run = cli("build", "--config", root / "pyproject.toml")
+    assert run.code == 0 and run.lines == [
+        f"{display_path(root / '.site.cache')}: warning: the build cache could not be used (database disk image is "
+        "malformed); it was deleted and the site built afresh"]
+    assert "internal error" not in run.err and "Traceback" not in run.err
+    assert cli("build", "--config", root / "pyproject.toml", "--out", tmp_path / "cold", "--fresh").code == 0
+    assert snapshot(root / "site") == snapshot(tmp_path / "cold")
+    assert cli("build", "--config", root / "pyproject.toml").lines == []  # the new cache file serves again
+
+
+def test_a_cache_the_disk_cannot_take_fails_the_build_in_one_line_and_leaves_the_site(make_site, cli):
+    resource = pytest.importorskip("resource")  # (not on Windows)
+    root = make_site(STORIES)
+    assert cli("build", "--config", root / "pyproject.toml").code == 0
+    site = snapshot(root / "site")
+    assert (root / ".site.cache").stat().st_size > 300_000 > 2 * max(map(len, site.values()))
+    write_files(root, {"content/articles/news/story-3.md": article("Story three, corrected", "2024-03-04 09:00")})
+
+    def small_disk() -> None:  # writes past 200 KB fail, as on a full disk: every page fits, the cache does not
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+
+    run = subprocess.run([sys.executable, "-m", "broadsheet", "build", "--config", "pyproject.toml"], cwd=root,
+                         preexec_fn=small_disk, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and run.stderr.splitlines() == [
+        ".site.cache: error: cannot use the build cache: disk I/O error; it has been deleted (build again to make "
+        "it afresh; if the disk is full, free some space first)",
+        "Build failed: 1 error; the output folder was not changed."]
+    assert snapshot(root / "site") == site and not (root / ".site.cache").exists()
+    again = cli("build", "--config", root / "pyproject.toml")
+    assert again.code == 0 and again.lines == [] and "Story three, corrected" in (
+        root / "site/2024/03/story-three-corrected/index.html").read_text()

@@ -116,3 +116,35 @@ def test_interactives_that_would_open_the_copy_or_leave_content_are_named(tmp_pa
 ])
 def test_a_setting_holding_a_control_character_is_refused(tmp_path, line, expected):
     assert problems_of(config_file(tmp_path, line + "\n")) == [expected]
+
+
+@pytest.mark.parametrize(("permalink", "expected"), [
+    ("//{slug}/", "must not hold an empty, '.' or '..' part ('//{slug}/' would be an address on another site)"),
+    ("/{year}//{slug}/", "must not hold an empty, '.' or '..' part"),
+    ("/{year}/../{slug}/", "must not hold an empty, '.' or '..' part"),
+    ("/{slug.__class__}/", "unknown placeholder {slug.__class__}"),
+    ("/{slug}/{slug.__class__.__name__}/", "unknown placeholder {slug.__class__.__name__}"),
+    ("/{slug!r}/", "unknown placeholder {slug!r}"),
+    ("/{year:>9}/{slug}/", "unknown placeholder {year:>9}"),
+    ("/{}/{slug}/", "unknown placeholder {}"),
+    ("/{slug", "a '{' or '}' without its pair"),
+    ("/{{x}}/{slug}/", "'{' does not belong in a web address"),
+    ("/100%/{slug}/", "'%' does not belong in a web address"),
+    ("/a#b/{slug}/", "'#' does not belong in a web address"),
+], ids=["protocol-relative", "empty-part", "dot-dot", "attribute", "attribute-anywhere", "conversion", "format-spec",
+        "positional", "unpaired-brace", "literal-brace", "percent", "hash"])
+def test_a_permalink_that_leaves_the_site_or_reads_python_attributes_is_refused(tmp_path, permalink, expected):
+    found = problems_of(config_file(tmp_path, f"permalink = '{permalink}'\n"))
+    assert len(found) == 1 and f"setting 'permalink': {expected}" in found[0], found
+
+
+@pytest.mark.parametrize("permalink", ["/{year}/{month}/{slug}/", "/{section}/{year}{month}{day}-{slug}.html",
+                                       "/news/{slug}/", "/أخبار/{slug}/"])
+def test_ordinary_permalinks_pass(tmp_path, permalink):
+    assert load_config(config_file(tmp_path, f"permalink = '{permalink}'\n")).permalink == permalink
+
+
+def test_a_default_section_without_a_usable_address_is_refused(tmp_path):
+    found = problems_of(config_file(tmp_path, "default_section = 'con'\n"))
+    assert len(found) == 1 and "setting 'default_section': gives no usable section address ('con': a reserved" \
+        in found[0]

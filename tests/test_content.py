@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -340,3 +342,23 @@ def test_markdown_and_front_matter_outside_the_sources_folders_are_errors(make_s
                              "and all")]
     assert [a.path for a in content.assets if not a.path.startswith("static/")] == ["files/rule.txt"]
     assert [(p.slug, p.title) for p in content.pages] == [("about", "About us")]
+
+
+def test_a_source_over_the_limit_is_refused_by_its_size_not_read_whole(make_site):
+    """A 3 GB source took 6 GB of memory to be refused; a 1 GB one, under a 1 GB address-space limit, must still
+    be refused in its one line (the file is sparse: nothing is written to the disk)."""
+    resource = pytest.importorskip("resource")  # (not on Windows)
+    root = make_site({"content/articles/news/good.md": article("Good")})
+    huge = root / "content/articles/news/huge.md"
+    with huge.open("wb") as file:
+        file.write(b"---\ntitle: Huge\ndate: 2024-03-14\n---\n")
+        file.truncate(2**30)
+
+    def little_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
+
+    run = subprocess.run([sys.executable, "-m", "broadsheet", "build", "--config", "pyproject.toml"], cwd=root,
+                         preexec_fn=little_memory, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and run.stderr.splitlines() == [
+        "content/articles/news/huge.md: error: file is larger than the 5 MB limit (1024.0 MB)",
+        "Build failed: 1 error; the output folder was not changed."]

@@ -152,8 +152,8 @@ def test_summarise_cuts_a_long_paragraph_at_a_word():
     ({"tittle": "x"}, ["content/articles/news/a.md:4:1: warning: unknown front matter key 'tittle' "
                        "(did you mean 'title'?)"]),
     ({"corrections": "[{date: 2024-03-15}]"},
-     ["content/articles/news/a.md:4:15: error: each correction needs a 'date' and a 'text' (corrections:\n"
-      "  - date: 2026-03-14 10:00\n    text: An earlier version misspelt ...)"]),
+     ["content/articles/news/a.md:4:15: error: each correction needs a 'date' and a 'text' (e.g. corrections: "
+      "[{date: 2026-03-14 10:00, text: An earlier version misspelt …}])"]),
     ({"corrections": "[{date: 2024-02-30, text: A fix.}]"},
      ["content/articles/news/a.md:4:22: error: invalid date '2024-02-30': day is out of range for month"]),
     ({"expires": "soon"},

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import pytest
 
-from broadsheet.errors import BuildError, Problem, UsageError, display_path, fail_if_errors, has_errors
+from broadsheet.errors import BuildError, Problem, UsageError, display_path, fail_if_errors, has_errors, printable
 
 
 @pytest.mark.parametrize(("problem", "shown"), [
@@ -91,3 +92,18 @@ def test_a_path_elsewhere_is_shown_relative_to_the_project_root_or_as_given(tmp_
     assert display_path(root / "content" / "a.md") == str(root / "content" / "a.md")
     # a folder whose name only starts like the root's is not inside it
     assert display_path(tmp_path / "site-old" / "a.md", root) == str(tmp_path / "site-old" / "a.md")
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("key\nwith a newline", "key\\nwith a newline"),
+    ("erase\x1b[2Kline", "erase\\x1b[2Kline"),
+    ("clipboard \x1b]52;c;aGk=\x07", "clipboard \\x1b]52;c;aGk=\\x07"),
+    ("carriage\rreturn\ttab\x7fdel\x85nel", "carriage\\rreturn\\ttab\\x7fdel\\x85nel"),
+    ("\u202eevil\u2066 and\u2028next", "\\u202eevil\\u2066 and\\u2028next"),
+    (os.fsdecode(b"caf\xe9.txt"), "caf\\xe9.txt"),  # a file name that is not UTF-8
+    ("كتب café — “quoted”", "كتب café — “quoted”"),  # every other script and typography stays as it is
+], ids=["newline", "erase-line", "osc-52", "other-controls", "bidi-and-separators", "not-utf8", "ordinary"])
+def test_a_problem_is_one_line_safe_for_a_terminal(text, shown):
+    problem = Problem(f"content/{text}.md", 2, 1, f"unknown key '{text}'", f"did you mean '{text}'?")
+    assert str(problem) == f"content/{shown}.md:2:1: error: unknown key '{shown}' (did you mean '{shown}'?)"
+    assert printable(text) == shown

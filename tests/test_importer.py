@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html.parser
+import os
 import re
 from pathlib import Path
 
@@ -72,6 +73,9 @@ def test_samples_import_to_the_editors_front_matter_and_text(cli, make_site, tmp
         written = written if written.is_absolute() else root / written
         ours, our_body = split(written.read_text(encoding="utf-8"))
         theirs, their_body = split(sample.with_suffix(".md").read_text(encoding="utf-8"))
+        # `source` is the file's path (from the project's folder, or whole from elsewhere, as here): the editor
+        # wrote its name
+        assert (ours.pop("source"), theirs.pop("source")) == (sample.resolve().as_posix(), sample.name)
         assert ours == theirs, sample.name
         # The editor's file is plain Markdown; ours must render, through the site's own pipeline with
         # smart quotes on, to the very same paragraphs.
@@ -126,7 +130,7 @@ def test_a_different_article_with_the_same_slug_gets_a_number(cli, make_site):
     assert run.code == 0
     second = root / "content/articles/city-hall/council-meets-2.md"
     front, body = split(second.read_text())
-    assert (front["slug"], front["source"], front["section"], body.strip()) == ("council-meets-2", "two.txt",
+    assert (front["slug"], front["source"], front["section"], body.strip()) == ("council-meets-2", "b/two.txt",
                                                                                 "city-hall", "Second.")
 
 
@@ -195,3 +199,99 @@ def test_imported_copy_builds_into_a_complete_article_page(cli, make_site):
     assert body == ["About 3,000 people visited; the *queue* reached the gate.", "# Trams <b>run</b> every 6 minutes."]
     body_html = page.read_text().split('class="story-body"')[1].split("</div>")[0]
     assert not re.search(r"Most Popular|Storm warning", body_html)
+
+
+STORY = "{title}\nBy Ann Lee - 2024-03-03\n\n{body}\n"
+
+
+def test_two_files_of_one_name_in_two_folders_are_two_articles_and_force_never_merges_them(cli, make_site):
+    root = make_site()
+    write_files(root, {"wire/monday/story.txt": STORY.format(title="Ferry strike called off", body="Monday."),
+                       "wire/tuesday/story.txt": STORY.format(title="Bridge reopens early", body="Tuesday.")})
+    run = run_import(cli, root, root / "wire")
+    assert (run.code, run.out) == (0, "wrote content/articles/news/ferry-strike-called-off.md\n"
+                                      "wrote content/articles/news/bridge-reopens-early.md\n")
+    ferry, bridge = (root / "content/articles/news" / name for name in ("ferry-strike-called-off.md",
+                                                                        "bridge-reopens-early.md"))
+    assert split(ferry.read_text())[0]["source"] == "wire/monday/story.txt"
+    assert split(bridge.read_text())[0]["source"] == "wire/tuesday/story.txt"
+    write_files(root, {"wire/tuesday/story.txt": STORY.format(title="Bridge reopens early", body="Tuesday, later.")})
+    again = run_import(cli, root, root / "wire")
+    assert again.code == 1 and again.lines == [
+        "wire/monday/story.txt: error: already imported as content/articles/news/ferry-strike-called-off.md; left "
+        "alone (use --force to replace it)",
+        "wire/tuesday/story.txt: error: already imported as content/articles/news/bridge-reopens-early.md; left "
+        "alone (use --force to replace it)"]
+    forced = run_import(cli, root, root / "wire", "--force")
+    assert forced.code == 0 and sorted(p.name for p in ferry.parent.iterdir()) == [bridge.name, ferry.name]
+    assert "Monday." in ferry.read_text() and "Tuesday, later." in bridge.read_text()
+
+
+def test_the_same_bytes_in_another_folder_are_the_article_already_imported(cli, make_site):
+    root = make_site()
+    text = STORY.format(title="Ferry strike called off", body="Monday.")
+    write_files(root, {"inbox/ferry.txt": text, "archive/2024/ferry-copy.txt": text})
+    assert run_import(cli, root, root / "inbox").code == 0
+    run = run_import(cli, root, root / "archive")
+    assert run.code == 1 and run.lines == ["archive/2024/ferry-copy.txt: error: already imported as "
+                                           "content/articles/news/ferry-strike-called-off.md; left alone (use "
+                                           "--force to replace it)"]
+
+
+def test_a_symbolic_link_out_of_the_folder_is_not_followed(cli, make_site, tmp_path):
+    root = make_site()
+    write_files(tmp_path, {"secrets/token.txt": STORY.format(title="A secret token", body="hunter2")})
+    write_files(root, {"wire/real.txt": STORY.format(title="Harbour reopens", body="Ships return.")})
+    (root / "wire/token.txt").symlink_to(tmp_path / "secrets/token.txt")
+    (root / "wire/again.txt").symlink_to(root / "wire/real.txt")  # a link inside the folder: the same file
+    (root / "wire/elsewhere").symlink_to(tmp_path / "secrets", target_is_directory=True)
+    run = run_import(cli, root, root / "wire")
+    assert run.code == 0 and run.out == "wrote content/articles/news/harbour-reopens.md\n"
+    assert run.lines == ["wire/token.txt: warning: symbolic link points outside wire; not followed"]
+    assert "hunter2" not in "".join(p.read_text() for p in (root / "content").rglob("*.md"))
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("report.txt", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n" + bytes(range(128, 256)) * 4),
+    ("letter.txt", b"PK\x03\x04\x14\x01\x06\x01\x08\x01word/document.xml" + b"\x8b\x1f" * 200),
+    ("noise.txt", b"Headline\n\n" + bytes(n % 32 for n in range(1, 400) if n % 32 not in (0, 9, 10, 13)) * 3),
+], ids=["pdf", "docx", "control-characters"])
+def test_binary_files_without_nul_bytes_are_refused(cli, make_site, name, data):
+    root = make_site()
+    write_files(root, {f"in/{name}": data})
+    run = run_import(cli, root, root / "in")
+    assert run.code == 1 and run.lines == [f"in/{name}: error: not an article: binary data, not plain text; skipped"]
+    assert not list((root / "content").rglob("*.md"))
+
+
+def test_utf16_text_with_its_byte_order_mark_is_read(cli, make_site):
+    root = make_site()
+    write_files(root, {"in.txt": STORY.format(title="Café reopens", body="Coffee again.").encode("utf-16")})
+    run = run_import(cli, root, root / "in.txt")
+    assert run.code == 0 and run.lines == ["in.txt: note: UTF-16; read as such"]
+    assert split((root / "content/articles/news/cafe-reopens.md").read_text())[0]["title"] == "Café reopens"
+
+
+def test_a_file_name_that_is_not_utf8_is_reported_not_an_internal_error(cli, make_site):
+    root = make_site()
+    folder = root / "wire"
+    folder.mkdir()
+    try:
+        (folder / os.fsdecode(b"caf\xe9.txt")).write_text(STORY.format(title="Cafe", body="Words."))
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system takes only UTF-8 names")
+    write_files(root, {"wire/good.txt": STORY.format(title="Harbour reopens", body="Ships return.")})
+    run = run_import(cli, root, folder)
+    assert run.code == 1 and run.out == "wrote content/articles/news/harbour-reopens.md\n"
+    assert run.lines == ["wire/caf\\xe9.txt: error: the file name is not valid UTF-8; skipped (rename it, e.g. "
+                         "with the name the sender meant)"]
+
+
+@pytest.mark.parametrize(("section", "why"), [("!!!", "give it a name with letters or digits"),
+                                               ("CON", "'con': a reserved or invalid file name on Windows")])
+def test_a_section_flag_without_a_usable_address_is_a_usage_error(cli, make_site, section, why):
+    root = make_site()
+    write_files(root, {"in.txt": STORY.format(title="Harbour reopens", body="Ships return.")})
+    run = run_import(cli, root, root / "in.txt", "--section", section)
+    assert (run.code, run.lines) == (2, [f"broadsheet: error: --section '{section}' makes no usable section ({why})"])
+    assert not list((root / "content").rglob("*.md"))

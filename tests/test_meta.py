@@ -279,5 +279,5 @@ def test_many_lines_with_control_characters_are_five_warnings_and_one_for_the_re
 def test_a_file_name_with_a_control_character_is_refused():
     problems: list[Problem] = []
     assert meta.parse("news/a\x01b.md", "---\ntitle: T\n---\nBody.\n", problems) is None
-    assert [str(p) for p in problems] == ["news/a\x01b.md: error: the file's name holds control character U+0001 "
+    assert [str(p) for p in problems] == ["news/a\\x01b.md: error: the file's name holds control character U+0001 "
                                           "(rename the file)"]

@@ -137,3 +137,24 @@ def test_tags_that_differ_only_in_case_are_one_error(make_site):
     _, problems = site_of(make_site, {"content/articles/news/a.md": article("A", tags="[Trams]"),
                                       "content/articles/news/b.md": article("B", tags="[trams]")})
     assert [p.message for p in problems] == ["tag 'trams' shares the address /tags/trams/ with 'Trams'"]
+
+
+def test_a_name_without_a_usable_slug_is_told_what_to_do_not_to_spell_two_alike(make_site):
+    _, problems = site_of(make_site, {"content/articles/news/a.md": article("A", tags='["!!!", Con]')})
+    assert [(p.message, p.hint) for p in problems] == [
+        ("tag '!!!' has no usable slug", "give it a name with letters or digits"),
+        ("tag 'Con' has no usable slug", "'con': a reserved or invalid file name on Windows")]
+
+
+def test_two_articles_with_one_feed_id_are_an_error_naming_both(make_site):
+    _, problems = site_of(make_site, {
+        "content/articles/news/a.md": article("First", "2024-05-01", id="urn:uuid:5ca1ab1e"),
+        "content/articles/news/b.md": article("Copied from the first", "2024-05-02", id="urn:uuid:5ca1ab1e"),
+        "content/articles/news/c.md": article("Scheduled", "2024-07-01", id="cup"),
+        "content/articles/news/d.md": article("Another draft", "2024-07-01", id="cup", draft="true"),
+        "content/articles/news/e.md": article("Same id, other day", "2024-07-02", id="cup")})
+    assert [(p.path, p.message, p.hint) for p in problems] == [
+        ("content/articles/news/b.md", "has the same feed id 'urn:uuid:5ca1ab1e' as content/articles/news/a.md",
+         "give one of them another 'id:', or none for one made from its path"),
+        ("content/articles/news/d.md", "has the same feed id 'tag:example.org,2024-07-01:cup' as "
+         "content/articles/news/c.md", "give one of them another 'id:', or none for one made from its path")]

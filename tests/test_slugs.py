@@ -47,3 +47,26 @@ def test_slugs_that_cannot_be_one_path_segment(bad):
 
 def test_ordinary_slugs_pass():
     assert slug_problem("tram-line-opens") == "" and slug_problem("مكتبة-المدينة") == ""
+
+
+@pytest.mark.parametrize(("bad", "why"), [
+    ("%2e%2e", "'%' does not belong in a web address"),  # a browser reads it as '..'
+    ("a#b", "'#' does not belong in a web address"),  # the rest would be a fragment
+    ("100%", "'%' does not belong in a web address"),  # a broken escape
+    ("a\x7fb", "'\\x7f' does not belong in a web address"),  # DEL
+    ("my story", "' ' does not belong in a web address"),
+    ("conin$", "a reserved or invalid file name on Windows"),
+    ("CONOUT$", "a reserved or invalid file name on Windows"),
+    ("com¹", "a reserved or invalid file name on Windows"),  # Windows reads superscript digits as digits
+    ("lpt².html", "a reserved or invalid file name on Windows"),
+], ids=["percent-dots", "hash", "percent", "del", "space", "conin", "conout", "superscript-com", "superscript-lpt"])
+def test_slugs_that_make_broken_or_non_portable_addresses_are_refused(bad, why):
+    assert why in slug_problem(bad)
+
+
+def test_a_refused_slug_is_told_its_clean_form_and_clean_forms_pass():
+    assert slug_problem("a#b").endswith("use letters, digits, hyphens, underscores and dots such as 'a-b'")
+    for title in ("%2e%2e", "a#b", "100%", "a\x7fb", "com¹"):
+        cleaned = slugify(title)
+        assert cleaned and (slug_problem(cleaned) == "" or "reserved" in slug_problem(cleaned)), title
+    assert slug_problem("index.html") == "" and slug_problem("snake_case") == "" and slug_problem("Mixed-Case") == ""

@@ -16,13 +16,14 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import jinja2
 import jinja2.bccache
 
 from .. import __version__
 from ..config import Config
+from ..errors import BuildError, Problem, display_path
 
 FORMAT = 5  # raise whenever what is stored changes shape, so an older cache is never trusted
 # The settings that what a source becomes depends on (dates, addresses, Markdown and its sanitiser, the paths
@@ -34,6 +35,19 @@ _SCHEMA = ("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB
            "CREATE TABLE IF NOT EXISTS files (name TEXT PRIMARY KEY, state TEXT NOT NULL, key TEXT NOT NULL);"
            "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
+
+class CacheDamaged(BuildError):
+    """SQLite could not read or write the cache file (damaged, or the disk full): the file has been deleted, so
+    the next build makes it afresh (`pipeline.build` does so at once)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path, self.reason = path, reason
+        super().__init__([Problem(display_path(path), message=f"cannot use the build cache: {reason}; it has "
+                                  "been deleted", hint="build again to make it afresh; if the disk is full, free "
+                                  "some space first")])
+
+    def __reduce__(self) -> tuple[type, tuple[Path, str]]:
+        return CacheDamaged, (self.path, self.reason)  # (raised in a worker process, it is raised in the build's)
 
 
 @dataclass(frozen=True)
@@ -61,13 +75,17 @@ class Cache:
         self.pid = os.getpid()
         self._reader: sqlite3.Connection | None = None
         self._holding = False  # see held_back
+        self.broken = ""  # why SQLite could not use the file, once it could not (see _damaged)
         try:
             self.db = sqlite3.connect(path)
             self.db.executescript(_SCHEMA)
         except sqlite3.DatabaseError:  # a damaged cache is thrown away, never trusted
-            path.unlink(missing_ok=True)
-            self.db = sqlite3.connect(path)
-            self.db.executescript(_SCHEMA)
+            with contextlib.suppress(AttributeError):  # (not even opened)
+                self.db.close()
+            _delete(path)
+            with self._guarded():
+                self.db = sqlite3.connect(path)
+                self.db.executescript(_SCHEMA)
         self._known: dict[str, tuple[str, str]] | None = None  # read when first asked for (see known_files)
         self.identity = self._identity()
         self.remembered: dict[str, Any] = {}
@@ -110,8 +128,32 @@ class Cache:
         if os.getpid() == self.pid:
             return self.db
         if self._reader is None:
-            self._reader = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            with self._guarded():
+                self._reader = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
         return self._reader
+
+    @contextlib.contextmanager
+    def _guarded(self) -> Iterator[None]:
+        """Where SQLite reads or writes the file: a failure there (a damaged file, the disk full) is no bug of
+        ours and no fault of the site's, and the file is of no more use (see _damaged)."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if self.broken:  # (the damaged file's connection, closed, said so again on the way out)
+                raise CacheDamaged(self.path, self.broken) from exc
+            self._damaged(exc)
+
+    def _damaged(self, exc: sqlite3.DatabaseError) -> NoReturn:
+        """Let go of the file and delete it (its space too, when the disk is full), and say so: CacheDamaged.
+        A forked worker leaves the build's own connection alone (it must never be used across a fork)."""
+        self.broken = str(exc)
+        if os.getpid() == self.pid:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.close()
+            self.db = sqlite3.connect(":memory:")  # (what runs on, up to the build's end, writes nowhere)
+            self.db.executescript(_SCHEMA)
+        _delete(self.path)
+        raise CacheDamaged(self.path, str(exc)) from exc
 
     def keep(self, *keys: str) -> None:
         """Entries this build still needs though it did not read them (so save() does not drop them)."""
@@ -135,11 +177,9 @@ class Cache:
         stored = [key for key in keys if key not in self.new]
         for start in range(0, len(stored), 500):
             chunk = stored[start:start + 500]
-            try:
+            with self._guarded():  # (a body that cannot be read would be a page without its text)
                 rows += self._reading().execute(
                     f"SELECT key, value FROM entries WHERE key IN ({','.join('?' * len(chunk))})", chunk).fetchall()
-            except sqlite3.DatabaseError:
-                break
         for key, blob in rows:
             try:
                 found[key] = pickle.loads(blob)
@@ -187,7 +227,8 @@ class Cache:
             self.remembered[key] = value
         self.new[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         if len(self.new) >= 256 and not self._holding:
-            self._flush()
+            with self._guarded():
+                self._flush()
 
     @contextlib.contextmanager
     def held_back(self) -> Iterator[None]:
@@ -205,8 +246,9 @@ class Cache:
 
     def commit(self) -> None:
         """Make the entries so far readable from other connections (forked workers open their own)."""
-        self._flush()
-        self.db.commit()
+        with self._guarded():
+            self._flush()
+            self.db.commit()
 
     def templates(self) -> jinja2.BytecodeCache:
         """Compiled layouts kept between builds (Jinja2 checks each against its source)."""
@@ -231,7 +273,7 @@ class Cache:
 
     def save_ledger(self, entry: Any) -> None:
         """Note what the output folder now holds (the ledger's entry, see ledger.py)."""
-        with self.db:
+        with self._guarded(), self.db:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('ledger', ?)",
                             (pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL).hex(),))
 
@@ -240,7 +282,7 @@ class Cache:
         The paths stay listed: a build killed midway leaves the next one knowing which files may be stale
         (blank matches no signature) and which may have to go. The ledger goes too."""
         doomed = set(self.stored) if paths is None else paths & self.stored.keys()
-        with self.db:
+        with self._guarded(), self.db:
             self.db.execute("DELETE FROM meta WHERE name = 'ledger'")
             self.db.executemany("UPDATE outputs SET signature = '' WHERE path = ?", ((path,) for path in doomed))
         for path in doomed:
@@ -248,7 +290,7 @@ class Cache:
 
     def save_signatures(self, signatures: dict[str, str]) -> None:
         """Record the signatures of the build now in the output folder (only rows that differ are written)."""
-        with self.db:
+        with self._guarded(), self.db:
             self.db.executemany("DELETE FROM outputs WHERE path = ?",
                                 ((path,) for path in self.stored.keys() - signatures.keys()))
             self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?)",
@@ -258,7 +300,7 @@ class Cache:
     def save(self) -> None:
         """Write new entries and drop those this build did not use, in one transaction (rows that did not
         change are not written again)."""
-        with self.db:
+        with self._guarded(), self.db:
             self._flush()
             if self.partial:  # only some sources were looked at: the others' notes stay
                 self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?)",
@@ -305,4 +347,10 @@ def source_key(fingerprint: str, name: str, data: bytes) -> str:
 
 def forget(path: Path) -> None:
     """Delete the cache (a --fresh build)."""
-    path.unlink(missing_ok=True)
+    _delete(path)
+
+
+def _delete(path: Path) -> None:
+    """The cache file and SQLite's files beside it (a journal left by a build killed while writing)."""
+    for name in (path.name, f"{path.name}-journal", f"{path.name}-wal", f"{path.name}-shm"):
+        path.with_name(name).unlink(missing_ok=True)

@@ -103,7 +103,7 @@ def bytes_hash(path: str) -> str:
     """The hash of a file's bytes ('unreadable' when it cannot be read)."""
     try:
         with open(path, "rb") as file:
-            return hashlib.sha256(file.read()).hexdigest()
+            return hashlib.file_digest(file, "sha256").hexdigest()  # (in pieces: a source may be gigabytes)
     except OSError:
         return "unreadable"
 

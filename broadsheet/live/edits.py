@@ -24,7 +24,8 @@ from .changes import Edit
 from .memory import Kept
 
 MOST_EDITS = 50  # more changed articles than this: the whole build runs
-SHAPE = ("source", "path", "date", "expires", "draft", "section", "tags", "authors")
+# (a new feed id is checked against every other by the whole build)
+SHAPE = ("source", "path", "date", "expires", "draft", "section", "tags", "authors", "id")
 
 
 @dataclass(frozen=True)
