@@ -396,7 +396,10 @@ def _walk(folder: str, top: str, root: Path, problems: list[Problem], found: lis
     with os.scandir(folder) as listing:
         entries = sorted((e for e in listing if not ignored(e.name)), key=lambda e: e.name)
     for entry in entries:
-        if entry.is_symlink() and (why := link_problem(entry.path, top)):
+        if not _is_utf8(entry.name):  # (a web address, a feed id and the cache all need its name as text)
+            problems.append(Problem(display_path(Path(entry.path), root), message="its name is not valid UTF-8 "
+                                    "(copied from an older system?); not published", hint="rename it"))
+        elif entry.is_symlink() and (why := link_problem(entry.path, top)):
             where = display_path(Path(top), root).rstrip("/") + "/"
             problems.append(Problem(display_path(Path(entry.path), root), message=f"symbolic link {why} {where} "
                                     f"(to {display_path(Path(os.path.realpath(entry.path)), root)}); not published",
@@ -408,6 +411,14 @@ def _walk(folder: str, top: str, root: Path, problems: list[Problem], found: lis
                 found.append((entry.path, entry.stat()))
             except OSError:  # gone since it was listed: read (and reported) as any missing file is
                 found.append((entry.path, None))
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # (os.fsdecode keeps each byte that is not UTF-8 as a lone surrogate)
+        return False
+    return True
 
 
 def _read(path: Path, data: bytes, root: Path, problems: list[Problem]) -> meta.Document | None:

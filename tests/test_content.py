@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -362,3 +363,18 @@ def test_a_source_over_the_limit_is_refused_by_its_size_not_read_whole(make_site
     assert run.returncode == 1 and run.stderr.splitlines() == [
         "content/articles/news/huge.md: error: file is larger than the 5 MB limit (1024.0 MB)",
         "Build failed: 1 error; the output folder was not changed."]
+
+
+def test_a_name_that_is_not_utf8_is_an_error_naming_it_escaped(cli, make_site):
+    root = make_site({"content/articles/news/good.md": "---\ntitle: Good\ndate: 2024-01-05\n---\nText.\n"})
+    (root / os.fsdecode(b"content/images/caf\xe9.png")).parent.mkdir(parents=True, exist_ok=True)
+    (root / os.fsdecode(b"content/images/caf\xe9.png")).write_bytes(b"PNG")
+    (root / os.fsdecode(b"content/articles/news/r\xe9sum\xe9.md")).write_text("---\ntitle: R\n---\nText.\n")
+    run = cli("build", "--config", root / "pyproject.toml")
+    assert run.code == 1 and "internal error" not in run.err
+    assert run.lines == [
+        "content/articles/news/r\\xe9sum\\xe9.md: error: its name is not valid UTF-8 (copied from an older "
+        "system?); not published (rename it)",
+        "content/images/caf\\xe9.png: error: its name is not valid UTF-8 (copied from an older system?); not "
+        "published (rename it)",
+        "Build failed: 2 errors; the output folder was not changed."]
