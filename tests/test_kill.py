@@ -50,6 +50,12 @@ def run_build(root: Path, *flags: str) -> subprocess.CompletedProcess:
     return subprocess.run(command(root, *flags), capture_output=True, text=True, timeout=300)
 
 
+def as_from_a_terminal() -> None:
+    """In the child before it starts: Ctrl-C as a terminal gives it. A suite started in the background (`make
+    test &`) ignores SIGINT, and every process it starts would inherit that and shrug the signal off."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def has_begun(process: subprocess.Popen, lock: Path) -> bool:
     """Wait until the build holds its output folder's lock: a Ctrl-C before that lands in Python's own start-up
     (its site-packages imports), which prints Python's traceback before Broadsheet has run a line."""
@@ -78,7 +84,7 @@ def test_a_full_build_killed_at_any_moment_leaves_the_old_site_or_the_new_one(co
     outcomes = []
     for moment in range(MOMENTS):
         process = subprocess.Popen(command(corpus, "--fresh"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                   text=True, start_new_session=True)
+                                   text=True, start_new_session=True, preexec_fn=as_from_a_terminal)
         begun = has_begun(process, corpus / ".site.lock")
         time.sleep(duration * (moment + 0.5) / MOMENTS)
         assert begun
@@ -120,7 +126,8 @@ def test_a_ctrl_c_that_lands_in_a_clean_up_callback_is_obeyed_not_printed(tmp_pa
     # moment of a build) cannot propagate there: Python prints a traceback and goes on. The command sends it again.
     program = tmp_path / "swallowed.py"
     program.write_text(
-        "import time\n"
+        "import signal, time\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)  # (as from a terminal: see as_from_a_terminal)\n"
         "from broadsheet.cli import interrupts_never_lost\n"
         "class Dropped:\n"
         "    def __del__(self):\n"

@@ -25,7 +25,7 @@ from .. import __version__
 from ..config import Config
 from ..errors import BuildError, Problem, display_path
 
-FORMAT = 5  # raise whenever what is stored changes shape, so an older cache is never trusted
+FORMAT = 6  # raise whenever what is stored changes shape, so an older cache is never trusted
 # The settings that what a source becomes depends on (dates, addresses, Markdown and its sanitiser, the paths
 # problems name); tests/test_incremental.py holds every other setting to leave every record as it was.
 READING = ("timezone", "default_section", "permalink", "base_path", "raw_html", "embed_hosts", "markdown_timeout",
